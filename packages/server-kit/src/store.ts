@@ -1,0 +1,54 @@
+import type { DoneEvent, ErrorEvent, Mode, RunEvent, RunStatus } from '@chatwire/protocol';
+
+/** What a store keeps about a run besides its events. */
+export interface RunInfo {
+  id: string;
+  model: string;
+  mode: Mode;
+  /** ISO 8601. */
+  created_at: string;
+}
+
+/** Where a run stands, kept up to date by the store as events are appended. */
+export interface RunState {
+  info: RunInfo;
+  status: RunStatus;
+  /** Concatenated token text so far. */
+  partial: string;
+  /** Seq of the newest event, -1 before `start`. */
+  last_seq: number;
+  /** The `done` or `error` event once the run has ended. */
+  terminal?: DoneEvent | ErrorEvent;
+}
+
+/** Options of {@link RunStore.waitForEvents}. */
+export interface WaitOptions {
+  /** Give up after this long (resolves, does not throw). */
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+/**
+ * Where runs and their events live. All four modes read runs only from here, so any mode (or, with a shared store,
+ * any instance) can poll, follow or resume any run. Implementations: `createMemoryRunStore` (later a Redis one).
+ *
+ * A run has one writer (the engine that started it); events arrive with consecutive seqs starting at 0.
+ */
+export interface RunStore {
+  /** Registers a new run. Throws `ChatError('overloaded')` when the store is full. */
+  create(info: RunInfo): Promise<void>;
+  /** Appends the next event of a run (seq must be last_seq + 1); a terminal event ends the run and starts its TTL. */
+  append(event: RunEvent): Promise<void>;
+  /** The run's state, or undefined when unknown or expired. */
+  get(id: string): Promise<RunState | undefined>;
+  /** Events with seq > `after` (at most `limit`), or undefined when the run is unknown or expired. */
+  read(id: string, after: number, limit?: number): Promise<RunEvent[] | undefined>;
+  /** Resolves when an event with seq > `after` exists, the run is unknown, the timeout passes or `signal` aborts. */
+  waitForEvents(id: string, after: number, options: WaitOptions): Promise<void>;
+  /** Asks the run's writer to cancel it; false when the run is unknown or already ended. */
+  requestCancel(id: string): Promise<boolean>;
+  /** Calls `listener` when someone asks to cancel run `id`; returns the unsubscribe function. */
+  onCancel(id: string, listener: () => void): () => void;
+  /** Releases timers and connections. */
+  close(): Promise<void>;
+}
