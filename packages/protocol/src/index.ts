@@ -22,6 +22,7 @@ export {
 } from './events.js';
 export {
   RUN_STATUSES,
+  isFinalStatus,
   type AsyncChatAccepted,
   type HealthResponse,
   type ModelInfo,

@@ -67,3 +67,8 @@ export interface HealthResponse {
   status: 'ok';
   provider: string;
 }
+
+/** True for `completed`, `failed` and `cancelled`: the run has ended and will not change. */
+export function isFinalStatus(status: RunStatus): boolean {
+  return status === 'completed' || status === 'failed' || status === 'cancelled';
+}

@@ -1,0 +1,42 @@
+/** The reference server's settings, read from the environment. */
+export interface ServerConfig {
+  port: number;
+  host: string;
+  provider: 'groq' | 'simulated';
+  groqApiKey?: string;
+  groqBaseUrl?: string;
+  defaultModel?: string;
+}
+
+/** Thrown for a setting that cannot work; the message names the variable, never a secret's value. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/**
+ * Reads `PORT` (8000), `HOST` (0.0.0.0), `GROQ_API_KEY`, `GROQ_BASE_URL`, `CHATWIRE_PROVIDER` and `DEFAULT_MODEL`.
+ * An empty variable counts as unset, so a copied `.env.example` with blank values works as is.
+ */
+export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+  const value = (name: string): string | undefined => {
+    const raw = env[name]?.trim();
+    return raw === undefined || raw === '' ? undefined : raw;
+  };
+  const portText = value('PORT') ?? '8000';
+  const port = Number(portText);
+  if (!/^\d+$/.test(portText) || port > 65535) throw new ConfigError(`PORT must be a port number, got "${portText}"`);
+  const groqApiKey = value('GROQ_API_KEY');
+  const requested = value('CHATWIRE_PROVIDER');
+  if (requested !== undefined && requested !== 'groq' && requested !== 'simulated') {
+    throw new ConfigError(`CHATWIRE_PROVIDER must be "groq" or "simulated", got "${requested}"`);
+  }
+  const provider = requested ?? (groqApiKey ? 'groq' : 'simulated');
+  if (provider === 'groq' && !groqApiKey) throw new ConfigError('CHATWIRE_PROVIDER=groq needs GROQ_API_KEY');
+  const config: ServerConfig = { port, host: value('HOST') ?? '0.0.0.0', provider };
+  if (groqApiKey) config.groqApiKey = groqApiKey;
+  const groqBaseUrl = value('GROQ_BASE_URL');
+  if (groqBaseUrl) config.groqBaseUrl = groqBaseUrl;
+  const defaultModel = value('DEFAULT_MODEL');
+  if (defaultModel) config.defaultModel = defaultModel;
+  return config;
+}

@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+import { ConfigError, readConfig } from './config.js';
+import { startReferenceServer } from './reference-server.js';
+
+async function main(): Promise<void> {
+  const config = readConfig();
+  const running = await startReferenceServer(config);
+  const models = await running.kit.engine.models().catch(() => undefined);
+  const provider = config.provider === 'groq' ? 'Groq (GROQ_API_KEY is set)' : 'the simulated model (no GROQ_API_KEY)';
+  console.log(`chatwire reference server listening on ${running.url}`);
+  console.log(`provider: ${provider}; default model: ${models?.default ?? 'unknown'}`);
+  console.log(`modes: sync POST /api/sync/chat · polling POST /api/async/chat · sse POST /api/sse/chat · ws ${running.url.replace('http', 'ws')}/ws/chat`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) process.exit(1);
+    stopping = true;
+    console.log(`${signal}: shutting down`);
+    running.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : `failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

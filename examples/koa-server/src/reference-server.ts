@@ -1,0 +1,65 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  createChatKit,
+  createGroqProvider,
+  createSimulatedProvider,
+  isClientDisconnect,
+  type ChatKit,
+  type Provider,
+} from '@chatwire/server-kit';
+import Koa from 'koa';
+import type { ServerConfig } from './config.js';
+
+/** A running reference server. */
+export interface ReferenceServer {
+  server: Server;
+  kit: ChatKit;
+  /** `http://host:port` it listens on. */
+  url: string;
+  close(): Promise<void>;
+}
+
+function createProvider(config: ServerConfig): Provider {
+  if (config.provider === 'groq' && config.groqApiKey) {
+    return createGroqProvider({
+      apiKey: config.groqApiKey,
+      ...(config.groqBaseUrl ? { baseURL: config.groqBaseUrl } : {}),
+      ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
+    });
+  }
+  return createSimulatedProvider(config.defaultModel ? { defaultModel: config.defaultModel } : {});
+}
+
+/** Starts the reference server: the kit's four modes on one Koa app and HTTP server. */
+export async function startReferenceServer(config: ServerConfig): Promise<ReferenceServer> {
+  const kit = createChatKit({
+    provider: createProvider(config),
+    ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
+  });
+  const app = new Koa();
+  app.proxy = true;
+  app.silent = true;
+  app.on('error', (error: unknown) => {
+    if (!isClientDisconnect(error)) console.error('koa error', error instanceof Error ? error.message : error);
+  });
+  app.use(kit.middleware());
+  const server = createServer(app.callback());
+  kit.attachWebSocket(server);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  return {
+    server,
+    kit,
+    url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
+    async close() {
+      await kit.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,75 @@
+import type { ServerResponse } from 'node:http';
+import { formatSseComment, formatSseEvent, type RunEvent } from '@chatwire/protocol';
+
+/** Options of {@link createSseWriter}. */
+export interface SseWriterOptions {
+  /** Interval of comment heartbeats that keep proxies from timing the stream out (default 15 s). */
+  heartbeatMs?: number;
+}
+
+/** Writes protocol events to one `text/event-stream` response. */
+export interface SseWriter {
+  /** Writes one event; false when the socket's buffer is full (wait for {@link SseWriter.drained}). */
+  send(event: RunEvent): boolean;
+  /** Resolves when the socket can take more, or the connection closes. */
+  drained(): Promise<void>;
+  /** True once the client has gone or {@link SseWriter.end} was called. */
+  readonly closed: boolean;
+  /** Ends the response. */
+  end(): void;
+}
+
+/**
+ * A small SSE writer over the raw response. Written here instead of using `koa-sse-stream` 0.2.0, which drops
+ * tokens that start with `:`, sends objects as `[object Object]`, loses `id: 0`, has no backpressure signal and
+ * runs one global heartbeat timer (see docs/ARCHITECTURE.md).
+ */
+export function createSseWriter(res: ServerResponse, options: SseWriterOptions = {}): SseWriter {
+  const heartbeatMs = options.heartbeatMs ?? 15_000;
+  let closed = false;
+  res.writeHead(200, {
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    'Cache-Control': 'no-cache, no-transform',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
+  // Nagle would hold small token writes back; the first bytes must leave at once.
+  res.socket?.setNoDelay(true);
+  res.flushHeaders();
+  const heartbeat = setInterval(() => {
+    if (!closed) res.write(formatSseComment('heartbeat'));
+  }, heartbeatMs);
+  heartbeat.unref();
+  const onClose = () => {
+    closed = true;
+    clearInterval(heartbeat);
+  };
+  res.once('close', onClose);
+
+  return {
+    send(event) {
+      if (closed) return false;
+      return res.write(formatSseEvent(event));
+    },
+    drained() {
+      if (closed || !res.writableNeedDrain) return Promise.resolve();
+      return new Promise((resolve) => {
+        const done = () => {
+          res.off('drain', done);
+          res.off('close', done);
+          resolve();
+        };
+        res.once('drain', done);
+        res.once('close', done);
+      });
+    },
+    get closed() {
+      return closed;
+    },
+    end() {
+      if (closed) return;
+      onClose();
+      res.end();
+    },
+  };
+}

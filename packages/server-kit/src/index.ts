@@ -1,0 +1,10 @@
+export { createChatKit, isClientDisconnect, type ChatKit, type ChatKitOptions } from './chat-kit.js';
+export { ChatError, type ChatErrorOptions } from './chat-error.js';
+export type { Provider, ProviderChunk, ProviderRequest } from './provider.js';
+export type { RunInfo, RunState, RunStore, WaitOptions } from './store.js';
+export { createMemoryRunStore, type MemoryRunStoreOptions } from './stores/memory.js';
+export { createRunEngine, type RunEngine, type RunEngineOptions, type StartOptions, type StartedRun } from './run-engine.js';
+export { createConsoleLogger, type Logger } from './logger.js';
+export type { WebSocketMode, WebSocketModeOptions } from './modes/ws.js';
+export { createSimulatedProvider, type SimulatedProviderOptions } from './providers/simulated.js';
+export { createGroqProvider, type GroqProviderOptions } from './providers/groq.js';

@@ -1,0 +1,44 @@
+import { isFinalStatus, type AsyncChatAccepted } from '@chatwire/protocol';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import { connectionSignal } from '../http/connection-signal.js';
+import { afterParameter, waitParameter } from '../http/query.js';
+import { readChatRequest } from '../http/read-chat-request.js';
+import type { KitContext } from '../kit-context.js';
+
+/**
+ * `POST /api/async/chat` (202 + `Location`) and `GET /api/async/status/:task_id` with `?after=SEQ` (the newer events)
+ * and `?wait=SECONDS` (long polling).
+ */
+export function registerPollingMode(router: Router, context: KitContext): void {
+  const { engine } = context;
+  router.post('/api/async/chat', async (ctx) => {
+    const request = await readChatRequest(ctx, context);
+    const run = await engine.start(request, { mode: 'polling' });
+    const body: AsyncChatAccepted = { task_id: run.id, status: 'pending' };
+    ctx.status = 202;
+    ctx.set('Location', `${ctx.path.replace(/\/chat\/?$/, '')}/status/${run.id}`);
+    ctx.set('Retry-After', '1');
+    ctx.body = body;
+  });
+  router.get('/api/async/status/:task_id', (ctx) => respondSnapshot(ctx, context, ctx.params.task_id ?? ''));
+}
+
+/**
+ * Answers a run's snapshot; with `wait`, first holds the request until there is something newer than `after` (or,
+ * without `after`, newer than when the request arrived), the run ends, or the wait runs out.
+ */
+export async function respondSnapshot(ctx: Context, context: KitContext, id: string): Promise<void> {
+  const { engine } = context;
+  const after = afterParameter(ctx.query.after);
+  const waitMs = waitParameter(ctx.query.wait, context.maxWaitSeconds);
+  let snapshot = await engine.snapshot(id, after);
+  const newer = after ?? snapshot.last_seq;
+  if (waitMs > 0 && !isFinalStatus(snapshot.status) && snapshot.last_seq <= newer) {
+    await engine.store.waitForEvents(id, newer, { timeoutMs: waitMs, signal: connectionSignal(ctx) });
+    snapshot = await engine.snapshot(id, after);
+  }
+  if (!isFinalStatus(snapshot.status)) ctx.set('Retry-After', '1');
+  ctx.set('Cache-Control', 'no-store');
+  ctx.body = snapshot;
+}

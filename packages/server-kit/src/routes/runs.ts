@@ -1,0 +1,29 @@
+import { isFinalStatus, type RunSnapshot } from '@chatwire/protocol';
+import type Router from '@koa/router';
+import type { KitContext } from '../kit-context.js';
+import { respondSnapshot } from '../modes/polling.js';
+import type { RunEngine } from '../run-engine.js';
+
+/** `GET /api/runs/:id` (the async status snapshot, same `after`/`wait`) and `POST /api/runs/:id/cancel`. */
+export function registerRunRoutes(router: Router, context: KitContext): void {
+  const { engine } = context;
+  router.get('/api/runs/:id', (ctx) => respondSnapshot(ctx, context, ctx.params.id ?? ''));
+  router.post('/api/runs/:id/cancel', async (ctx) => {
+    const id = ctx.params.id ?? '';
+    await engine.snapshot(id); // 404 when unknown
+    const cancelled = await engine.cancel(id);
+    // The run's writer appends the terminal event right after aborting upstream; answer with that settled state.
+    const snapshot = cancelled ? await settled(engine, id, 2000) : await engine.snapshot(id);
+    ctx.body = { id, cancelled, status: snapshot.status };
+  });
+}
+
+async function settled(engine: RunEngine, id: string, timeoutMs: number): Promise<RunSnapshot> {
+  const deadline = Date.now() + timeoutMs;
+  let snapshot = await engine.snapshot(id);
+  while (!isFinalStatus(snapshot.status) && Date.now() < deadline) {
+    await engine.store.waitForEvents(id, snapshot.last_seq, { timeoutMs: deadline - Date.now() });
+    snapshot = await engine.snapshot(id);
+  }
+  return snapshot;
+}

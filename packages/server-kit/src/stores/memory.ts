@@ -1,0 +1,176 @@
+import { isTerminalEvent, type RunEvent, type RunStatus } from '@chatwire/protocol';
+import { ChatError } from '../chat-error.js';
+import type { RunInfo, RunState, RunStore, WaitOptions } from '../store.js';
+
+/** Options of {@link createMemoryRunStore}. */
+export interface MemoryRunStoreOptions {
+  /** How long an ended run stays readable (default 10 minutes). */
+  ttlMs?: number;
+  /** Most runs held at once (default 10,000); past it the oldest ended runs are evicted, then creation is refused. */
+  maxRuns?: number;
+  /** Clock, for tests. */
+  now?: () => number;
+}
+
+interface Entry {
+  state: RunState;
+  events: RunEvent[];
+  /** When the run may be dropped; Infinity while it is active. */
+  expiresAt: number;
+  waiters: Set<() => void>;
+  cancelListeners: Set<() => void>;
+}
+
+/**
+ * A bounded in-process {@link RunStore}: enough for one server process. Ended runs expire after `ttlMs`; the number
+ * of runs is capped by `maxRuns`, so memory stays bounded however many runs come and go.
+ *
+ * @example
+ * const store = createMemoryRunStore({ ttlMs: 60_000 });
+ */
+export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunStore {
+  const ttlMs = options.ttlMs ?? 10 * 60_000;
+  const maxRuns = options.maxRuns ?? 10_000;
+  const now = options.now ?? Date.now;
+  // Map keeps insertion order, so iteration visits the oldest runs first.
+  const runs = new Map<string, Entry>();
+  const sweeper = setInterval(sweep, Math.min(ttlMs, 30_000));
+  sweeper.unref();
+
+  function live(id: string): Entry | undefined {
+    const entry = runs.get(id);
+    if (entry && entry.expiresAt <= now()) {
+      drop(id, entry);
+      return undefined;
+    }
+    return entry;
+  }
+
+  function drop(id: string, entry: Entry): void {
+    runs.delete(id);
+    wake(entry);
+    entry.cancelListeners.clear();
+  }
+
+  function wake(entry: Entry): void {
+    const waiters = [...entry.waiters];
+    entry.waiters.clear();
+    for (const resolve of waiters) resolve();
+  }
+
+  function sweep(): void {
+    const time = now();
+    for (const [id, entry] of runs) if (entry.expiresAt <= time) drop(id, entry);
+  }
+
+  function makeRoom(): void {
+    if (runs.size < maxRuns) return;
+    sweep();
+    for (const [id, entry] of runs) {
+      if (runs.size < maxRuns) return;
+      if (entry.state.terminal) drop(id, entry);
+    }
+    if (runs.size >= maxRuns) {
+      throw new ChatError('overloaded', 'the server holds too many runs; retry shortly', { retryAfterMs: 1000 });
+    }
+  }
+
+  return {
+    async create(info: RunInfo) {
+      if (runs.has(info.id)) throw new ChatError('internal', 'duplicate run id');
+      makeRoom();
+      runs.set(info.id, {
+        state: { info, status: 'pending', partial: '', last_seq: -1 },
+        events: [],
+        expiresAt: Number.POSITIVE_INFINITY,
+        waiters: new Set(),
+        cancelListeners: new Set(),
+      });
+    },
+
+    async append(event: RunEvent) {
+      const entry = live(event.id);
+      if (!entry) throw new ChatError('not_found', 'unknown run');
+      const { state } = entry;
+      if (state.terminal) throw new ChatError('internal', 'the run has already ended');
+      if (event.seq !== state.last_seq + 1) throw new ChatError('internal', `out-of-order seq ${event.seq}`);
+      entry.events.push(event);
+      state.last_seq = event.seq;
+      state.status = statusAfter(state.status, event);
+      if (event.type === 'token') state.partial += event.text;
+      if (isTerminalEvent(event)) {
+        state.terminal = event;
+        entry.expiresAt = now() + ttlMs;
+        entry.cancelListeners.clear();
+      }
+      wake(entry);
+    },
+
+    async get(id: string) {
+      const entry = live(id);
+      return entry ? { ...entry.state } : undefined;
+    },
+
+    async read(id: string, after: number, limit = Number.POSITIVE_INFINITY) {
+      const entry = live(id);
+      if (!entry) return undefined;
+      // seq equals the index, so slicing is exact.
+      const start = Math.max(0, after + 1);
+      return entry.events.slice(start, Number.isFinite(limit) ? start + limit : undefined);
+    },
+
+    waitForEvents(id: string, after: number, { timeoutMs, signal }: WaitOptions) {
+      const entry = live(id);
+      if (!entry || entry.state.last_seq > after || entry.state.terminal || signal?.aborted || timeoutMs <= 0) {
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => {
+        const finish = () => {
+          clearTimeout(timer);
+          signal?.removeEventListener('abort', finish);
+          entry.waiters.delete(finish);
+          resolve();
+        };
+        const timer = setTimeout(finish, timeoutMs);
+        signal?.addEventListener('abort', finish, { once: true });
+        entry.waiters.add(finish);
+      });
+    },
+
+    async requestCancel(id: string) {
+      const entry = live(id);
+      if (!entry || entry.state.terminal) return false;
+      for (const listener of [...entry.cancelListeners]) listener();
+      return true;
+    },
+
+    onCancel(id: string, listener: () => void) {
+      const entry = live(id);
+      if (!entry) return () => {};
+      entry.cancelListeners.add(listener);
+      return () => entry.cancelListeners.delete(listener);
+    },
+
+    async close() {
+      clearInterval(sweeper);
+      for (const entry of runs.values()) wake(entry);
+    },
+  };
+}
+
+function statusAfter(status: RunStatus, event: RunEvent): RunStatus {
+  switch (event.type) {
+    case 'start':
+      return 'pending';
+    case 'token':
+      return 'processing';
+    case 'done':
+      return 'completed';
+    case 'error':
+      return event.code === 'cancelled' ? 'cancelled' : 'failed';
+    default: {
+      const unreachable: never = event;
+      return unreachable ?? status;
+    }
+  }
+}
