@@ -1,8 +1,22 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { ConfigError, readConfig } from './config.js';
 import { startReferenceServer } from './reference-server.js';
 
+/** Loads `.env` from where `npm start` was run (or the current folder); variables already set win. */
+function loadDotEnv(): void {
+  for (const folder of new Set([process.env.INIT_CWD, process.cwd()])) {
+    const file = folder ? join(folder, '.env') : undefined;
+    if (file && existsSync(file)) {
+      process.loadEnvFile(file);
+      return;
+    }
+  }
+}
+
 async function main(): Promise<void> {
+  loadDotEnv();
   const config = readConfig();
   const running = await startReferenceServer(config);
   const models = await running.kit.engine.models().catch(() => undefined);
