@@ -21,9 +21,14 @@ async function main(): Promise<void> {
   const running = await startReferenceServer(config);
   const models = await running.kit.engine.models().catch(() => undefined);
   const provider = config.provider === 'groq' ? 'Groq (GROQ_API_KEY is set)' : 'the simulated model (no GROQ_API_KEY)';
-  console.log(`chatwire reference server listening on ${running.url}`);
-  console.log(`provider: ${provider}; default model: ${models?.default ?? 'unknown'}`);
-  console.log(`modes: sync POST /api/sync/chat · polling POST /api/async/chat · sse POST /api/sse/chat · ws ${running.url.replace('http', 'ws')}/ws/chat`);
+  // One write, so whoever watches for the "listening" line also has the provider line.
+  console.log(
+    [
+      `chatwire reference server listening on ${running.url}`,
+      `provider: ${provider}; default model: ${models?.default ?? 'unknown'}`,
+      `modes: sync POST /api/sync/chat · polling POST /api/async/chat · sse POST /api/sse/chat · ws ${running.url.replace('http', 'ws')}/ws/chat`,
+    ].join('\n'),
+  );
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) process.exit(1);

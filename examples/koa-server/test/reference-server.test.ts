@@ -1,0 +1,122 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { RunEvent } from '@chatwire/protocol';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { startFakeGroq, type FakeGroq } from '../../../packages/server-kit/test/fake-groq/index.js';
+import { rawChat, readSse, post } from '../../../packages/server-kit/test/helpers/raw-modes.js';
+
+const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
+// An empty folder as cwd so a developer's .env never leaks into the tests.
+const cwd = mkdtempSync(join(tmpdir(), 'chatwire-ref-'));
+
+interface Running {
+  child: ChildProcess;
+  url: string;
+  output: () => string;
+  exited: Promise<number | null>;
+}
+
+const running: Running[] = [];
+
+function startServer(env: Record<string, string>): Promise<Running> {
+  const child = spawn(process.execPath, [main], {
+    cwd,
+    env: { PATH: process.env.PATH ?? '', INIT_CWD: cwd, HOST: '127.0.0.1', PORT: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return new Promise((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
+      if (match?.[1]) {
+        const server = { child, url: match[1], output: () => output, exited };
+        running.push(server);
+        resolve(server);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then((code) => reject(new Error(`server exited with ${code}: ${output}`)));
+  });
+}
+
+afterEach(async () => {
+  for (const server of running.splice(0)) {
+    server.child.kill('SIGTERM');
+    await server.exited;
+  }
+});
+
+describe('reference server on the simulated model', () => {
+  it('says so at startup and in /healthz, serves every mode, and shuts down cleanly on SIGTERM', async () => {
+    const server = await startServer({ GROQ_API_KEY: '', DEFAULT_MODEL: 'sim/instant' });
+    expect(server.output()).toContain('simulated model');
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok', provider: 'simulated' });
+    const models = await (await fetch(`${server.url}/api/models`)).json();
+    expect(models.default).toBe('sim/instant');
+    const target = { url: server.url, wsUrl: `${server.url.replace('http', 'ws')}/ws/chat` } as never;
+    const texts = new Set<string>();
+    for (const mode of ['sync', 'polling', 'sse', 'ws'] as const) {
+      const outcome = await rawChat(mode, target, { message: 'What does a reverse proxy do?' });
+      expect(outcome.ok).toBe(true);
+      if (outcome.ok) texts.add(outcome.text);
+    }
+    expect(texts.size).toBe(1);
+    server.child.kill('SIGTERM');
+    expect(await server.exited).toBe(0);
+  });
+
+  it('refuses a bad configuration with one clear line and a non-zero exit', async () => {
+    const child = spawn(process.execPath, [main], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', INIT_CWD: cwd, CHATWIRE_PROVIDER: 'groq', PORT: '0' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('configuration error: CHATWIRE_PROVIDER=groq needs GROQ_API_KEY');
+  });
+});
+
+describe('reference server on Groq (a local fake Groq through the real groq-sdk)', () => {
+  let fake: FakeGroq;
+  const key = 'gsk_test_secret_do_not_leak_42';
+  beforeAll(async () => {
+    fake = await startFakeGroq({ apiKey: key, tokens: ['Bon', 'jour', ' :', ')', '\n', 'fin'] });
+  });
+  afterAll(() => fake.close());
+
+  it('picks Groq when GROQ_API_KEY is set and streams its tokens, keeping the key to itself', async () => {
+    const server = await startServer({ GROQ_API_KEY: key, GROQ_BASE_URL: fake.url });
+    expect(server.output()).toContain('Groq');
+    expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok', provider: 'groq' });
+    const models = await (await fetch(`${server.url}/api/models`)).json();
+    expect(models.data.map((model: { id: string }) => model.id)).toContain('openai/gpt-oss-20b');
+    const response = await post(`${server.url}/api/sse/chat`, JSON.stringify({ message: 'Salut', model: 'openai/gpt-oss-20b' }));
+    const events: RunEvent[] = await readSse(response);
+    expect(events.filter((event) => event.type === 'token').map((event) => (event as { text: string }).text).join('')).toBe('Bonjour :)\nfin');
+    expect(events.at(-1)?.type).toBe('done');
+    const upstream = fake.requests.at(-1);
+    expect(upstream?.headers.authorization).toBe(`Bearer ${key}`);
+    expect(upstream?.body).toMatchObject({ model: 'openai/gpt-oss-20b', stream: true, messages: [{ role: 'user', content: 'Salut' }] });
+    expect(JSON.stringify(events)).not.toContain(key);
+    expect(server.output()).not.toContain(key);
+  });
+
+  it('maps a refused key to upstream_auth without ever echoing the key', async () => {
+    const wrong = 'gsk_wrong_key_should_not_appear_77';
+    const server = await startServer({ GROQ_API_KEY: wrong, GROQ_BASE_URL: fake.url });
+    const response = await post(`${server.url}/api/sync/chat`, JSON.stringify({ message: 'Salut', model: 'openai/gpt-oss-20b' }));
+    const text = await response.text();
+    expect(response.status).toBe(502);
+    expect(JSON.parse(text)).toMatchObject({ error: { code: 'upstream_auth', retryable: false } });
+    expect(text).not.toContain(wrong);
+    expect(server.output()).not.toContain(wrong);
+  });
+});
