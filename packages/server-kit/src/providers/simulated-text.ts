@@ -25,10 +25,12 @@ export interface SimulatedAnswerRequest {
 }
 
 const GREETING = /^(?:hi|hello|hey|yo|hiya|howdy|thanks|thank you|ok|okay|cool|good (?:morning|afternoon|evening))\b/i;
-const DETAIL = /\b(?:explain|detail(?:s|ed)?|describe|compare|list|steps?|why|how|guide|tutorial|walk me through|in depth|elaborate)\b/i;
+const DETAIL =
+  /\b(?:explain|detail(?:s|ed)?|describe|compare|list|steps?|why|how|guide|tutorial|in depth|elaborate)\b/i;
 const LIST_HINT = /\b(?:list|steps?|bullets?|options|ways|tips|checklist|pros|cons)\b/i;
 const STEPS_HINT = /\b(?:steps?|how to|in order|process|flow)\b/i;
-const CODE_HINT = /\b(?:code|example|snippet|typescript|javascript|script|curl|shell|command|implement|function|json)\b/i;
+const CODE_HINT =
+  /\b(?:code|example|snippet|typescript|javascript|script|curl|shell|command|implement|function|json)\b/i;
 const CLOSING_RESERVE = 25;
 
 interface Writer {
@@ -38,7 +40,13 @@ interface Writer {
   draw: (deck: keyof typeof DECKS) => string;
 }
 
-const DECKS = { sentences: SENTENCES, labels: LABELS, items: LIST_ITEMS, listIntros: LIST_INTROS, stepIntros: STEP_INTROS } as const;
+const DECKS = {
+  sentences: SENTENCES,
+  labels: LABELS,
+  items: LIST_ITEMS,
+  listIntros: LIST_INTROS,
+  stepIntros: STEP_INTROS,
+} as const;
 
 /**
  * The seed of a request: an FNV-1a hash of its canonical JSON, so equal requests hash equally in every process.
@@ -66,7 +74,7 @@ export function writeSimulatedAnswer(request: SimulatedAnswerRequest): string {
   const random = createSeededRandom(simulatedSeed(request));
   const prompt = lastPrompt(request.messages).trim();
   const wordCount = (prompt.match(/[\p{L}\p{N}]+/gu) ?? []).length;
-  if (wordCount <= 4 && GREETING.test(prompt)) return random.pick(SHORT_REPLIES);
+  if (wordCount <= 4 && GREETING.test(prompt) && !DETAIL.test(prompt)) return random.pick(SHORT_REPLIES);
 
   const decks = new Map<string, string[]>();
   const writer: Writer = {
@@ -98,7 +106,10 @@ export function writeSimulatedAnswer(request: SimulatedAnswerRequest): string {
     if (wantsCode && counts.code === 0 && sections.length >= 2) {
       counts.code++;
       add(codeBlock(writer));
-    } else if ((wantsList && counts.lists === 0) || (roll < 0.2 && counts.lists < 2 && remaining > 40 && !lastWasList)) {
+    } else if (
+      (wantsList && counts.lists === 0) ||
+      (roll < 0.2 && counts.lists < 2 && remaining > 40 && !lastWasList)
+    ) {
       counts.lists++;
       add(STEPS_HINT.test(prompt) || random.chance(0.4) ? numberedList(writer) : bulletedList(writer));
       lastWasList = true;
@@ -179,7 +190,9 @@ function bulletedList(writer: Writer): string {
 
 function numberedList(writer: Writer): string {
   const chosen = writer.random.shuffle(STEPS.map((_, index) => index)).slice(0, writer.random.integer(3, 5));
-  const steps = chosen.sort((left, right) => left - right).map((index, position) => `${position + 1}. ${fill(STEPS[index] ?? '', writer)}`);
+  const steps = chosen
+    .sort((left, right) => left - right)
+    .map((index, position) => `${position + 1}. ${fill(STEPS[index] ?? '', writer)}`);
   return `${writer.draw('stepIntros')}\n${steps.join('\n')}`;
 }
 

@@ -16,8 +16,8 @@ export function pickTopicWords(prompt: string): string[] {
     const acronym = /^\p{Lu}{2,}$/u.test(word);
     if (seen.has(lower) || STOPWORDS.has(lower) || /^[\p{N}-]+$/u.test(word) || (word.length < 3 && !acronym)) continue;
     seen.add(lower);
-    const before = prompt.slice(0, match.index).trimEnd();
-    const sentenceStart = before === '' || /[.!?:]$/.test(before);
+    const before = previousVisibleCharacter(prompt, match.index);
+    const sentenceStart = before === '' || /[.!?:]/.test(before);
     const innerCapital = /.\p{Lu}/u.test(word);
     const name = /^\p{Lu}/u.test(word) && !sentenceStart;
     candidates.push({
@@ -43,4 +43,11 @@ export function topicPhrase(words: string[]): string {
   if (words.length === 0) return 'this';
   if (words.length === 1) return words[0] ?? 'this';
   return `${words.slice(0, -1).join(', ')} and ${words.at(-1) ?? ''}`;
+}
+
+// Scans back instead of slicing, so a 100,000-character prompt stays linear.
+function previousVisibleCharacter(text: string, index: number): string {
+  let position = index - 1;
+  while (position >= 0 && /\s/.test(text.charAt(position))) position--;
+  return position >= 0 ? text.charAt(position) : '';
 }

@@ -1,7 +1,8 @@
 /**
- * The phrase book of the simulated model. Slots: `{topic}` (words from the user's message), `{word}` (one of them),
- * `{term}` and `{other}` (two different {@link TERMS}), `{label}` (one of {@link LABELS}), `{number}` (a small integer).
- * The odd accent, dash, curly quote and emoji are deliberate: real models emit them and every transport must carry them.
+ * The phrase book of the simulated model. Slots: `{topic}` (words from the user's message), `{word}` (one of
+ * them), `{term}` and `{other}` (two different {@link TERMS}), `{label}` (one of {@link LABELS}), `{number}` (a small
+ * integer). The odd accent, dash, curly quote and emoji are deliberate: real models emit them and every transport must
+ * carry them.
  */
 
 /** First sentences; they name the topic so an answer visibly responds to its prompt. */
@@ -21,7 +22,7 @@ export const SHORT_REPLIES = [
   'Hello! I can explain streaming, APIs, networking or whatever else is on your mind. What should we dig into first?',
   "Hey there! Ask me anything — I'm the offline stand-in for a real model, handy for demos and tests.",
   "You're welcome! If anything else comes up, just ask; I'm happy to go deeper or try a different angle.",
-  'Hi! Tell me what you are building, and I will sketch how the pieces fit together.',
+  'Hi! Tell me what you are building — a chat UI, an API or a CLI — and I will sketch how the pieces fit together.',
 ] as const;
 
 /** Body sentences; paragraphs are three to five of these. */
@@ -63,7 +64,7 @@ export const SENTENCES = [
   'There are about {number} ways to get this wrong, and most of them involve {term}.',
   'A delay under {number}0 ms feels instant; above roughly 300 ms, people start to notice.',
   'The "obvious" fix of adding a bigger timeout usually just moves the problem somewhere else.',
-  "Once {term} is in place, {other} becomes much easier to reason about.",
+  'Once {term} is in place, {other} becomes much easier to reason about.',
 ] as const;
 
 /** Noun phrases that fill `{term}` and `{other}`. */
@@ -107,7 +108,12 @@ export const LABELS = [
 ] as const;
 
 /** Lines that introduce a bulleted list. */
-export const LIST_INTROS = ['Here are the main points:', 'A few things to keep in mind:', 'In short:', 'What to watch for:'] as const;
+export const LIST_INTROS = [
+  'Here are the main points:',
+  'A few things to keep in mind:',
+  'In short:',
+  'What to watch for:',
+] as const;
 
 /** Lines that introduce a numbered list. */
 export const STEP_INTROS = ['The steps look like this:', 'A typical flow:', 'In order:'] as const;
@@ -168,7 +174,15 @@ export const SNIPPETS = [
   {
     hint: /\b(?:sse|event-stream|eventsource|wire|format)\b/i,
     intro: 'On the wire, a stream looks like this:',
-    code: ['```text', ': keep-alive', '', 'event: token', 'id: 3', 'data: {"type":"token","seq":3,"text":" {slug}"}', '```'].join('\n'),
+    code: [
+      '```text',
+      ': keep-alive',
+      '',
+      'event: token',
+      'id: 3',
+      'data: {"type":"token","seq":3,"text":" {slug}"}',
+      '```',
+    ].join('\n'),
   },
   {
     hint: /\b(?:cancel|abort|timeout|client|websocket|ws)\b/i,
@@ -185,7 +199,9 @@ export const SNIPPETS = [
   {
     hint: /\b(?:json|frame|payload|body|schema)\b/i,
     intro: 'The request itself is plain JSON:',
-    code: ['```json', '{ "type": "chat", "request_id": "r1", "message": "{slug}", "max_tokens": 256 }', '```'].join('\n'),
+    code: ['```json', '{ "type": "chat", "request_id": "r1", "message": "{slug}", "max_tokens": 256 }', '```'].join(
+      '\n'
+    ),
   },
 ] as const;
 
@@ -206,6 +222,7 @@ export const STOPWORDS = new Set(
     'i me my you your we our us they them their it its this that these those there here please explain describe tell ' +
     'show give list detail details detailed compare write make help want need know like just some any more most very ' +
     'really also vs versus between difference differences differ differs work works working use using used get hi ' +
-    'hello hey thanks thank ok okay so not no yes all each other than as up out one two three step steps way ways example examples snippet sample tip tips thing things stuff something code call calls calling write writing'
-  ).split(' '),
+    'hello hey thanks thank ok okay so not no yes all each other than as up out one two three step steps way ways ' +
+    'example examples snippet sample tip tips thing things stuff something code call calls calling writing'
+  ).split(' ')
 );

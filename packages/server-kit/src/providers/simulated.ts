@@ -44,28 +44,34 @@ const INSTANT_YIELD_EVERY = 64;
  * @example
  * const provider = createSimulatedProvider({ defaultModel: 'sim/instant' });
  * const controller = new AbortController();
- * for await (const chunk of provider.stream({ model: 'sim/instant', messages: [{ role: 'user', content: 'Hi' }] }, controller.signal)) {
+ * const request = { model: 'sim/instant', messages: [{ role: 'user' as const, content: 'Hi' }] };
+ * for await (const chunk of provider.stream(request, controller.signal)) {
  *   if (chunk.type === 'token') process.stdout.write(chunk.text);
  * }
  */
 export function createSimulatedProvider(options: SimulatedProviderOptions = {}): Provider {
-  const profiles: Record<string, SimulatedProfile> = { ...SIMULATED_PROFILES, ...options.profiles };
-  for (const [model, profile] of Object.entries(profiles)) assertValidProfile(model, profile);
-  const modelIds = Object.keys(profiles);
+  // A Map, not an object lookup, so ids such as "constructor" or "__proto__" are unknown models like any other.
+  const profiles = new Map<string, SimulatedProfile>(Object.entries({ ...SIMULATED_PROFILES, ...options.profiles }));
+  for (const [model, profile] of profiles) assertValidProfile(model, profile);
+  const modelIds = [...profiles.keys()];
   const defaultModel = options.defaultModel ?? DEFAULT_MODEL;
-  if (!(defaultModel in profiles)) throw new RangeError(`defaultModel "${defaultModel}" is not one of ${modelIds.join(', ')}`);
+  if (!profiles.has(defaultModel))
+    throw new RangeError(`defaultModel "${defaultModel}" is not one of ${modelIds.join(', ')}`);
   const now = options.now ?? (() => performance.now());
   let calls = 0;
 
   async function* run(request: ProviderRequest, signal: AbortSignal, call: number): AsyncGenerator<ProviderChunk> {
-    const profile = profiles[request.model];
-    if (!profile) throw new ChatError('invalid_model', `unknown model "${request.model}"; valid ids: ${modelIds.join(', ')}`);
+    const profile = profiles.get(request.model);
+    if (!profile)
+      throw new ChatError('invalid_model', `unknown model "${request.model}"; valid ids: ${modelIds.join(', ')}`);
     const fault = typeof options.faults === 'function' ? options.faults(request, call) : options.faults;
     try {
       throwIfAborted(signal);
       if (fault?.rateLimit) {
         const { retryAfterMs } = fault.rateLimit;
-        throw new ChatError('upstream_rate_limited', 'the simulated upstream is rate limiting requests', { retryAfterMs });
+        throw new ChatError('upstream_rate_limited', 'the simulated upstream is rate limiting requests', {
+          retryAfterMs,
+        });
       }
       const answer = splitIntoTokens(writeSimulatedAnswer(request));
       const limit = request.max_tokens ?? Number.POSITIVE_INFINITY;
@@ -144,7 +150,7 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-/** Never resolves; rejects with `cancelled` when `signal` aborts. Holds no timer, so a stalled run keeps no process alive. */
+/** Rejects with `cancelled` when `signal` aborts, else never settles; it holds no timer to keep a process alive. */
 function waitForAbort(signal: AbortSignal): Promise<never> {
   return new Promise((_, reject) => {
     if (signal.aborted) return reject(cancelled());

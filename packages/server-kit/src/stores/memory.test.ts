@@ -1,0 +1,89 @@
+import type { RunEvent } from '@chatwire/protocol';
+import { describe, expect, it } from 'vitest';
+import { ChatError } from '../chat-error.js';
+import { createMemoryRunStore } from './memory.js';
+
+const info = (id: string) => ({ id, model: 'm', mode: 'sse' as const, created_at: '2026-01-01T00:00:00.000Z' });
+const start = (id: string): RunEvent => ({ id, seq: 0, type: 'start', model: 'm', created_at: '' });
+const token = (id: string, seq: number, text: string): RunEvent => ({ id, seq, type: 'token', text });
+const done = (id: string, seq: number): RunEvent => ({ id, seq, type: 'done', finish_reason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
+
+describe('memory run store', () => {
+  it('keeps state and events in seq order and reads after any seq', async () => {
+    const store = createMemoryRunStore();
+    await store.create(info('a'));
+    await store.append(start('a'));
+    await store.append(token('a', 1, 'Hel'));
+    await store.append(token('a', 2, 'lo'));
+    expect(await store.get('a')).toMatchObject({ status: 'processing', partial: 'Hello', last_seq: 2 });
+    expect((await store.read('a', 0))?.map((event) => event.seq)).toEqual([1, 2]);
+    expect((await store.read('a', -1, 2))?.map((event) => event.seq)).toEqual([0, 1]);
+    await expect(store.append(token('a', 5, 'x'))).rejects.toThrow(ChatError);
+    await store.append(done('a', 3));
+    expect(await store.get('a')).toMatchObject({ status: 'completed', terminal: { type: 'done' } });
+    await expect(store.append(token('a', 4, 'late'))).rejects.toThrow(ChatError);
+    await store.close();
+  });
+
+  it('wakes waiters on new events and resolves on timeout or abort', async () => {
+    const store = createMemoryRunStore();
+    await store.create(info('a'));
+    await store.append(start('a'));
+    const waiting = store.waitForEvents('a', 0, { timeoutMs: 5000 });
+    await store.append(token('a', 1, 'x'));
+    await waiting;
+    const controller = new AbortController();
+    const aborted = store.waitForEvents('a', 1, { timeoutMs: 60_000, signal: controller.signal });
+    controller.abort();
+    await aborted;
+    await store.waitForEvents('a', 1, { timeoutMs: 5 });
+    await store.close();
+  });
+
+  it('expires ended runs after the TTL, never active ones', async () => {
+    let time = 0;
+    const store = createMemoryRunStore({ ttlMs: 1000, now: () => time });
+    await store.create(info('ended'));
+    await store.append(start('ended'));
+    await store.append(done('ended', 1));
+    await store.create(info('active'));
+    await store.append(start('active'));
+    time = 999;
+    expect(await store.get('ended')).toBeDefined();
+    time = 1001;
+    expect(await store.get('ended')).toBeUndefined();
+    expect(await store.read('ended', -1)).toBeUndefined();
+    time = 10_000_000;
+    expect(await store.get('active')).toBeDefined();
+    await store.close();
+  });
+
+  it('stays bounded: evicts the oldest ended runs, then refuses with overloaded', async () => {
+    const store = createMemoryRunStore({ maxRuns: 3 });
+    for (const id of ['a', 'b', 'c']) {
+      await store.create(info(id));
+      await store.append(start(id));
+    }
+    await store.append(done('a', 1));
+    await store.create(info('d'));
+    expect(await store.get('a')).toBeUndefined();
+    const refused = await store.create(info('e')).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: 'overloaded', retryable: true });
+    await store.close();
+  });
+
+  it('delivers cancel requests to the run writer until the run ends', async () => {
+    const store = createMemoryRunStore();
+    await store.create(info('a'));
+    await store.append(start('a'));
+    let heard = 0;
+    store.onCancel('a', () => heard++);
+    expect(await store.requestCancel('a')).toBe(true);
+    expect(heard).toBe(1);
+    await store.append(done('a', 1));
+    expect(await store.requestCancel('a')).toBe(false);
+    expect(await store.requestCancel('nope')).toBe(false);
+    expect(heard).toBe(1);
+    await store.close();
+  });
+});
