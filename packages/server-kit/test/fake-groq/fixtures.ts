@@ -128,17 +128,25 @@ export function contentChunk(ids: StreamIds, text: string): Record<string, unkno
 }
 
 /** Last chunk: no content, the finish reason, and usage both in `x_groq.usage` and at top level. */
-export function finishChunk(ids: StreamIds, finishReason: string, usageObject: Record<string, number>): Record<string, unknown> {
+export function finishChunk(
+  ids: StreamIds,
+  finishReason: string,
+  usageObject: Record<string, number>,
+): Record<string, unknown> {
   return { ...chunk(ids, {}, finishReason), x_groq: { id: ids.requestId, usage: usageObject }, usage: usageObject };
 }
 
 /** A chunk whose `x_groq.error` says why the stream stopped early (the SDK does not throw for it). */
-export function xGroqErrorChunk(ids: StreamIds, message: string): Record<string, unknown> {
-  return { ...chunk(ids, {}, null), x_groq: { id: ids.requestId, error: message } };
+export function xGroqErrorChunk(ids: StreamIds, message: string, finishReason: string | null): Record<string, unknown> {
+  return { ...chunk(ids, {}, finishReason), x_groq: { id: ids.requestId, error: message } };
 }
 
 /** The non-streamed `chat.completion` body. */
-export function completionBody(ids: StreamIds, text: string, usageObject: Record<string, number>): Record<string, unknown> {
+export function completionBody(
+  ids: StreamIds,
+  text: string,
+  usageObject: Record<string, number>,
+): Record<string, unknown> {
   return {
     id: ids.completionId,
     object: 'chat.completion',

@@ -39,13 +39,15 @@ export type FakeGroqReply =
   /** Tokens, then a `data:` event holding a top-level `error` object (groq-sdk throws an APIError without status). */
   | { kind: 'stream-error-event'; tokens?: readonly string[] }
   /** Tokens, then a chunk whose `x_groq.error` is set (groq-sdk does not throw), then `[DONE]`. */
-  | { kind: 'x-groq-error'; tokens?: readonly string[] }
+  | { kind: 'x-groq-error'; tokens?: readonly string[]; finishReason?: string }
   /** Headers and tokens, then nothing until the client gives up or the fake closes. */
   | { kind: 'stall'; tokens?: readonly string[] }
   /** Tokens, then the socket is destroyed mid-body. */
   | { kind: 'cut'; tokens?: readonly string[] }
   /** Tokens, then `[DONE]` without a finish chunk. */
   | { kind: 'end-early'; tokens?: readonly string[] }
+  /** Nothing at all, not even headers, until the client gives up or the fake closes. */
+  | { kind: 'hang' }
   /** Any status, body and headers. */
   | { kind: 'status'; status: number; body: unknown; headers?: Record<string, string> };
 
@@ -68,7 +70,7 @@ const RATE_LIMIT_HEADERS = {
   'x-ratelimit-remaining-tokens': '50',
 };
 
-/** Writes `reply` to the response; resolves when done writing (or at once for a stall). */
+/** Writes `reply` to the response; resolves when done writing (at once for `hang`, after the tokens for `stall`). */
 export async function writeReply(reply: FakeGroqReply, context: ReplyContext): Promise<void> {
   const { response, ids } = context;
   switch (reply.kind) {
@@ -90,8 +92,15 @@ export async function writeReply(reply: FakeGroqReply, context: ReplyContext): P
     case 'server-error': {
       const status = reply.status ?? 503;
       const body = errorBody('Service Unavailable', 'internal_server_error', 'service_unavailable');
-      return writeJson(response, status, body, reply.retryAfter === undefined ? {} : { 'retry-after': reply.retryAfter });
+      return writeJson(
+        response,
+        status,
+        body,
+        reply.retryAfter === undefined ? {} : { 'retry-after': reply.retryAfter },
+      );
     }
+    case 'hang':
+      return;
     case 'status':
       return writeJson(response, reply.status, reply.body, reply.headers ?? {});
     case 'stream-error-event':
@@ -102,14 +111,22 @@ export async function writeReply(reply: FakeGroqReply, context: ReplyContext): P
       if (!(await writeTokens(reply.tokens ?? context.defaultTokens, context.defaultDelayMs, context))) return;
       if (reply.kind === 'stall') return;
       if (reply.kind === 'cut') {
+        // Lets what was written reach the client first: destroy() would drop the socket's pending writes.
+        const socket = response.socket;
+        await new Promise<void>((resolve) => (socket ? socket.write('', () => resolve()) : resolve()));
         context.onCut();
-        response.socket?.destroy();
+        socket?.destroy();
         return;
       }
       if (reply.kind === 'stream-error-event') {
-        writeEvent(response, errorBody('Internal Server Error: the model stopped responding', 'internal_server_error', null));
+        writeEvent(
+          response,
+          errorBody('Internal Server Error: the model stopped responding', 'internal_server_error', null),
+        );
       }
-      if (reply.kind === 'x-groq-error') writeEvent(response, xGroqErrorChunk(ids, 'upstream model error'));
+      if (reply.kind === 'x-groq-error') {
+        writeEvent(response, xGroqErrorChunk(ids, 'upstream model error', reply.finishReason ?? null));
+      }
       response.end('data: [DONE]\n\n');
       return;
     }
@@ -118,7 +135,8 @@ export async function writeReply(reply: FakeGroqReply, context: ReplyContext): P
 
 async function writeAnswer(reply: Extract<FakeGroqReply, { kind: 'stream' }>, context: ReplyContext): Promise<void> {
   const tokens = reply.tokens ?? context.defaultTokens;
-  const reported = reply.usage === undefined ? { prompt_tokens: context.promptTokens, completion_tokens: tokens.length } : reply.usage;
+  const reported =
+    reply.usage === undefined ? { prompt_tokens: context.promptTokens, completion_tokens: tokens.length } : reply.usage;
   const usageObject = reported === false ? undefined : usage(reported.prompt_tokens, reported.completion_tokens);
   if (!context.streamed) {
     return writeJson(context.response, 200, completionBody(context.ids, tokens.join(''), usageObject ?? usage(0, 0)));
@@ -152,7 +170,12 @@ function writeEvent(response: ServerResponse, data: unknown): void {
 }
 
 /** Answers `status` with a JSON body. */
-export function writeJson(response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+export function writeJson(
+  response: ServerResponse,
+  status: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   response.writeHead(status, { 'content-type': 'application/json', ...headers });
   response.end(JSON.stringify(body));
 }
