@@ -1,9 +1,11 @@
 import type { Server } from 'node:http';
 import { MODES, type Mode, type RequestLimits } from '@chatwire/protocol';
+import cors from '@koa/cors';
 import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import compose from 'koa-compose';
 import { ChatError } from './chat-error.js';
+import { authenticateRequest } from './http/authenticate-request.js';
 import { respondError } from './http/respond-error.js';
 import type { KitContext } from './kit-context.js';
 import { createConsoleLogger, type Logger } from './logger.js';
@@ -11,13 +13,17 @@ import { registerPollingMode } from './modes/polling.js';
 import { registerSseMode } from './modes/sse.js';
 import { registerSyncMode } from './modes/sync.js';
 import { attachWebSocketMode, type WebSocketMode, type WebSocketModeOptions } from './modes/ws.js';
+import { createApiKeyAuthenticator, type Authenticate } from './principal.js';
 import type { Provider } from './provider.js';
 import { createSimulatedProvider } from './providers/simulated.js';
-import { registerMetaRoutes } from './routes/meta.js';
+import { registerHealthRoute, registerModelsRoute } from './routes/meta.js';
 import { registerRunRoutes } from './routes/runs.js';
+import { registerTicketRoute } from './routes/ws-ticket.js';
 import { createRunEngine, type RunEngine } from './run-engine.js';
+import { createRunLimits, type RunLimitsOptions } from './run-limits.js';
 import type { RunStore } from './store.js';
 import { createMemoryRunStore } from './stores/memory.js';
+import { createTicketIssuer } from './ws-ticket.js';
 
 /** Options of {@link createChatKit}; every one has a default. */
 export interface ChatKitOptions {
@@ -31,20 +37,34 @@ export interface ChatKitOptions {
   defaultModel?: string;
   /** Request validation caps (`max_tokens`, message count and length). */
   limits?: RequestLimits;
+  /** Concurrency and rate limits on run creation. */
+  runLimits?: RunLimitsOptions;
   /** Largest request body (default 1 MiB). */
   bodyLimitBytes?: number;
   /** Longest long-poll `?wait=` (default 30 s). */
   maxWaitSeconds?: number;
-  /** SSE comment heartbeat interval (default 15 s). */
+  /** SSE comment heartbeat interval (default 15 s, well inside nginx's 60 s read timeout). */
   sseHeartbeatMs?: number;
   /** WS ping interval and dead-peer timeout (default 30 s). */
   wsPingMs?: number;
   /** Largest WS frame (default 1 MiB); larger ones close the socket with 1009. */
   wsMaxPayloadBytes?: number;
-  /** Unsent bytes per connection above which a stream waits for the socket (default 64 KiB). */
+  /** Unsent bytes per connection above which a stream waits for the socket and then merges tokens (default 64 KiB). */
   highWaterBytes?: number;
-  /** How long a run nobody follows keeps going before it is cancelled upstream (default 30 s). */
+  /** Unsent bytes per connection above which the connection is dropped, to be resumed (default 1 MiB). */
+  maxBufferedBytes?: number;
+  /** A reader that takes nothing for this long is dropped, to be resumed (default 30 s). */
+  slowReaderTimeoutMs?: number;
+  /** How long a streaming run nobody follows keeps going before it is cancelled upstream (default 30 s). */
   disconnectGraceMs?: number;
+  /** Your own authentication; takes precedence over `apiKeys`. */
+  authenticate?: Authenticate;
+  /** Accepted API keys (`Authorization: Bearer`, WS `bearer.<key>` subprotocol); none: the server is open. */
+  apiKeys?: readonly string[];
+  /** Exact origins allowed to open a WebSocket and to call the HTTP modes cross-origin (default: any, no CORS). */
+  allowedOrigins?: readonly string[];
+  /** Secret signing WS tickets; instances behind one balancer must share it (default: random per process). */
+  ticketSecret?: string;
   /** Where the kit logs (default: warnings and errors as JSON lines on stderr). */
   logger?: Logger;
 }
@@ -52,14 +72,14 @@ export interface ChatKitOptions {
 /** The mounted kit. */
 export interface ChatKit {
   readonly engine: RunEngine;
-  /** The HTTP routes of the selected modes plus `/api/runs`, `/api/models` and `/healthz`. */
-  readonly router: Router;
-  /** Error handling + routes, ready for `app.use()`. */
+  /** True when API keys or an `authenticate` hook guard the routes. */
+  readonly authenticated: boolean;
+  /** Error handling, CORS, `/healthz` and the authenticated API routes, ready for `app.use()`. */
   middleware(): Middleware;
   /** Serves the WS mode on `server` (when `ws` is among the modes). */
   attachWebSocket(server: Server, options?: WebSocketModeOptions): WebSocketMode;
-  /** Closes sockets, cancels active runs and closes the store. */
-  close(): Promise<void>;
+  /** Refuses new runs, lets active ones finish until `deadlineMs` (default 0), ends the rest, closes sockets (1001). */
+  close(options?: { deadlineMs?: number }): Promise<void>;
 }
 
 /**
@@ -67,9 +87,9 @@ export interface ChatKit {
  *
  * @example
  * const kit = createChatKit();
- * const app = new Koa().use(kit.middleware());
- * const server = app.listen(8000);
+ * const server = createServer(new Koa().use(kit.middleware()).callback());
  * kit.attachWebSocket(server);
+ * server.listen(8000);
  */
 export function createChatKit(options: ChatKitOptions = {}): ChatKit {
   const provider = options.provider ?? createSimulatedProvider();
@@ -77,9 +97,11 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
   const engine = createRunEngine({
     provider,
     store,
+    limits: createRunLimits(options.runLimits),
     ...(options.defaultModel === undefined ? {} : { defaultModel: options.defaultModel }),
     ...(options.disconnectGraceMs === undefined ? {} : { disconnectGraceMs: options.disconnectGraceMs }),
   });
+  const keys = (options.apiKeys ?? []).filter((key) => key !== '');
   const context: KitContext = {
     engine,
     limits: options.limits ?? {},
@@ -89,15 +111,23 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     wsPingMs: options.wsPingMs ?? 30_000,
     wsMaxPayloadBytes: options.wsMaxPayloadBytes ?? 1024 * 1024,
     highWaterBytes: options.highWaterBytes ?? 64 * 1024,
+    pump: { maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024, slowReaderTimeoutMs: options.slowReaderTimeoutMs ?? 30_000 },
+    authenticate: options.authenticate ?? (keys.length > 0 ? createApiKeyAuthenticator(keys) : undefined),
+    tickets: createTicketIssuer(options.ticketSecret === undefined ? {} : { secret: options.ticketSecret }),
+    allowedOrigins: options.allowedOrigins?.length ? new Set(options.allowedOrigins) : undefined,
     logger: options.logger ?? createConsoleLogger(),
   };
   const modes = new Set(options.modes ?? MODES);
-  const router = new Router();
-  if (modes.has('sync')) registerSyncMode(router, context);
-  if (modes.has('polling')) registerPollingMode(router, context);
-  if (modes.has('sse')) registerSseMode(router, context);
-  registerRunRoutes(router, context);
-  registerMetaRoutes(router, context);
+  const open = new Router();
+  registerHealthRoute(open, context);
+  const api = new Router();
+  api.use(authenticateRequest(context));
+  if (modes.has('sync')) registerSyncMode(api, context);
+  if (modes.has('polling')) registerPollingMode(api, context);
+  if (modes.has('sse')) registerSseMode(api, context);
+  if (modes.has('ws')) registerTicketRoute(api, context);
+  registerRunRoutes(api, context);
+  registerModelsRoute(api, context);
   const sockets: WebSocketMode[] = [];
 
   const handleErrors: Middleware = async (ctx, next) => {
@@ -110,12 +140,13 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
       respondError(ctx, error);
     }
   };
+  const corsForApi = corsMiddleware(context.allowedOrigins);
 
   return {
     engine,
-    router,
+    authenticated: context.authenticate !== undefined,
     middleware() {
-      return compose([handleErrors, router.routes() as Middleware, router.allowedMethods() as Middleware]);
+      return compose([handleErrors, corsForApi, open.routes() as Middleware, api.routes() as Middleware, api.allowedMethods() as Middleware]);
     },
     attachWebSocket(server, socketOptions) {
       if (!modes.has('ws')) throw new Error('the ws mode is not enabled in this kit');
@@ -123,12 +154,24 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
       sockets.push(mode);
       return mode;
     },
-    async close() {
+    async close({ deadlineMs = 0 } = {}) {
+      await engine.close({ deadlineMs });
       await Promise.all(sockets.map((mode) => mode.close()));
-      await engine.close();
       await store.close();
     },
   };
+}
+
+/** CORS for the API routes, following the same allowlist as WS origins; none configured, no CORS headers. */
+function corsMiddleware(allowed: ReadonlySet<string> | undefined): Middleware {
+  if (!allowed) return (_ctx, next) => next();
+  const handler = cors({
+    origin: (ctx) => (allowed.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),
+    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
+    exposeHeaders: ['Retry-After', 'Location'],
+    maxAge: 600,
+  });
+  return (ctx, next) => (ctx.path.startsWith('/api/') ? handler(ctx, next) : next());
 }
 
 function describe(error: unknown): string {

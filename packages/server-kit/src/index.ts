@@ -1,10 +1,22 @@
 export { createChatKit, isClientDisconnect, type ChatKit, type ChatKitOptions } from './chat-kit.js';
 export { ChatError, type ChatErrorOptions } from './chat-error.js';
 export type { Provider, ProviderChunk, ProviderRequest } from './provider.js';
-export type { RunInfo, RunState, RunStore, WaitOptions } from './store.js';
+export type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from './store.js';
 export { createMemoryRunStore, type MemoryRunStoreOptions } from './stores/memory.js';
 export { createRunEngine, type RunEngine, type RunEngineOptions, type StartOptions, type StartedRun } from './run-engine.js';
+export { createRunLimits, type RunLimits, type RunLimitsOptions } from './run-limits.js';
+export {
+  anonymousPrincipal,
+  createApiKeyAuthenticator,
+  type Authenticate,
+  type AuthenticationRequest,
+  type Principal,
+} from './principal.js';
+export { createTicketIssuer, type TicketIssuer, type TicketIssuerOptions } from './ws-ticket.js';
+export { WS_SUBPROTOCOL } from './modes/ws-handshake.js';
+export { coalesceTokens } from './stream-pump.js';
 export { createConsoleLogger, type Logger } from './logger.js';
 export type { WebSocketMode, WebSocketModeOptions } from './modes/ws.js';
-export { createSimulatedProvider, type SimulatedProviderOptions } from './providers/simulated.js';
-export { createGroqProvider, type GroqProviderOptions } from './providers/groq.js';
+export { createSimulatedProvider, type SimulatedFault, type SimulatedProviderOptions } from './providers/simulated.js';
+export type { SimulatedProfile } from './providers/simulated-profiles.js';
+export { createGroqProvider, GROQ_FALLBACK_MODELS, type GroqProviderOptions } from './providers/groq.js';

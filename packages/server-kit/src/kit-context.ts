@@ -1,6 +1,9 @@
 import type { RequestLimits } from '@chatwire/protocol';
+import type { Authenticate } from './principal.js';
 import type { Logger } from './logger.js';
 import type { RunEngine } from './run-engine.js';
+import type { PumpOptions } from './stream-pump.js';
+import type { TicketIssuer } from './ws-ticket.js';
 
 /** What every mode's handlers share: the engine and the resolved options. */
 export interface KitContext {
@@ -15,7 +18,14 @@ export interface KitContext {
   wsPingMs: number;
   /** WS largest accepted frame in bytes. */
   wsMaxPayloadBytes: number;
-  /** Above this many unsent bytes a stream waits for the socket before reading more events. */
+  /** Above this many unsent bytes a stream stops reading events until the socket drains. */
   highWaterBytes: number;
+  /** Hard cap and stall timeout of a backed-up stream. */
+  pump: PumpOptions;
+  /** Undefined when the server is open to anyone. */
+  authenticate: Authenticate | undefined;
+  tickets: TicketIssuer;
+  /** Exact origins allowed for WS handshakes and CORS; undefined allows any origin and sends no CORS headers. */
+  allowedOrigins: ReadonlySet<string> | undefined;
   logger: Logger;
 }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import {
   isTerminalEvent,
   type Mode,
@@ -8,10 +9,13 @@ import {
   type RunSnapshot,
 } from '@chatwire/protocol';
 import { ChatError } from './chat-error.js';
+import { createDisconnectPolicy } from './disconnect-policy.js';
+import type { Principal } from './principal.js';
 import type { Provider } from './provider.js';
 import { createRunId } from './run-id.js';
+import { createRunLimits, type RunLimits } from './run-limits.js';
 import { toRunSnapshot } from './snapshot.js';
-import type { RunStore } from './store.js';
+import type { RunState, RunStore } from './store.js';
 
 /** Options of {@link createRunEngine}. */
 export interface RunEngineOptions {
@@ -21,63 +25,67 @@ export interface RunEngineOptions {
   defaultModel?: string;
   /** How long the model list is cached (default 60 s). */
   modelsCacheMs?: number;
-  /** How long a run with no one following it keeps going before it is cancelled upstream (default 30 s). */
+  /** How long a streaming run nobody follows keeps going before it is cancelled upstream (default 30 s). */
   disconnectGraceMs?: number;
-  /** Clock, for tests. */
+  /** Admission control for new runs (default: {@link createRunLimits} defaults). */
+  limits?: RunLimits;
   now?: () => number;
 }
 
 /** Options of {@link RunEngine.start}. */
 export interface StartOptions {
   mode: Mode;
+  principal: Principal;
   /** WS `request_id`, echoed in the `start` event. */
   requestId?: string;
+  /** A retried create with the same key (and body) attaches to the first run instead of starting another. */
+  idempotencyKey?: string;
   /** Aborting it cancels the run (sync mode ties it to its connection). */
   signal?: AbortSignal;
 }
 
-/** What {@link RunEngine.start} answers once the run exists and its `start` event is stored. */
+/** The run {@link RunEngine.start} created, or (`attached`) the earlier run its idempotency key points to. */
 export interface StartedRun {
   id: string;
   model: string;
   created_at: string;
+  attached: boolean;
 }
 
 /** Drives providers into the store; the modes only start, follow, read and cancel runs through it. */
 export interface RunEngine {
   readonly provider: Provider;
   readonly store: RunStore;
-  /** The models offered and the default one. */
   models(signal?: AbortSignal): Promise<{ default: string; data: ModelInfo[] }>;
-  /** Validates the model, creates the run, stores `start` and drives the provider in the background. */
+  /** Validates the model, admits the run, stores `start` and drives the provider in the background. */
   start(request: NormalizedChatRequest, options: StartOptions): Promise<StartedRun>;
-  /** Events with seq > `after`, then new ones as they come, until the terminal event or `signal` aborts. */
-  follow(id: string, after: number, signal: AbortSignal): AsyncGenerator<RunEvent>;
-  /** The polling view of a run; with `after`, the newer events too. Throws `not_found`. */
-  snapshot(id: string, after?: number): Promise<RunSnapshot>;
-  /** Cancels a run started in any mode; false when it is unknown or has ended. */
-  cancel(id: string): Promise<boolean>;
-  /** Number of runs this engine is driving now. */
+  /** Batches of events with seq > `after`, as the store has them, until the terminal event or `signal` aborts. */
+  follow(id: string, after: number, principal: Principal, signal: AbortSignal): AsyncGenerator<RunEvent[]>;
+  /** The polling view of a run; with `after`, the newer events too. Throws `not_found` (also for others' runs). */
+  snapshot(id: string, principal: Principal, after?: number): Promise<RunSnapshot>;
+  /** Resolves when run `id` has an event with seq > `after`, has ended, or the wait runs out. */
+  waitForEvents(id: string, after: number, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  /** Cancels a run started in any mode; false when it had already ended. Throws `not_found`. */
+  cancel(id: string, principal: Principal): Promise<boolean>;
   activeRuns(): number;
-  /** Cancels every active run and waits for them to end. */
-  close(): Promise<void>;
+  /** Refuses new runs, lets active ones finish until `deadlineMs`, then ends them with a retryable `interrupted`. */
+  close(options?: { deadlineMs?: number }): Promise<void>;
 }
 
-/**
- * Creates the run engine.
- *
- * @example
- * const engine = createRunEngine({ provider: createSimulatedProvider(), store: createMemoryRunStore() });
- */
+/** Creates the run engine. */
 export function createRunEngine(options: RunEngineOptions): RunEngine {
   const { provider, store } = options;
   const modelsCacheMs = options.modelsCacheMs ?? 60_000;
-  const graceMs = options.disconnectGraceMs ?? 30_000;
+  const limits = options.limits ?? createRunLimits();
   const now = options.now ?? Date.now;
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
-  const followers = new Map<string, number>();
-  const graceTimers = new Map<string, NodeJS.Timeout>();
+  const policy = createDisconnectPolicy(
+    options.disconnectGraceMs ?? 30_000,
+    (id) => running.has(id),
+    (id) => running.get(id)?.controller.abort(new ChatError('cancelled', 'nobody was reading the run')),
+  );
   let modelCache: { at: number; data: ModelInfo[] } | undefined;
+  let closing = false;
 
   async function listModels(signal?: AbortSignal): Promise<ModelInfo[]> {
     if (modelCache && now() - modelCache.at < modelsCacheMs) return modelCache.data;
@@ -96,10 +104,28 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
     return model;
   }
 
+  async function owned(id: string, principal: Principal): Promise<RunState> {
+    const state = await store.get(id);
+    // Someone else's run answers exactly like a missing one: no information leaks.
+    if (!state || state.info.owner !== principal.id) throw new ChatError('not_found', 'unknown or expired run');
+    return state;
+  }
+
+  async function attach(claim: { runId: string; fingerprint: string }, fingerprint: string): Promise<StartedRun> {
+    if (claim.fingerprint !== fingerprint) {
+      throw new ChatError('idempotency_conflict', 'this Idempotency-Key was already used with a different request');
+    }
+    const state = await store.get(claim.runId);
+    if (!state) throw new ChatError('not_found', 'the run of this Idempotency-Key has expired');
+    return { id: state.info.id, model: state.info.model, created_at: state.info.created_at, attached: true };
+  }
+
   async function drive(id: string, request: NormalizedChatRequest & { model: string }, controller: AbortController) {
     let seq = 0;
     const emit = (body: RunEventBody) => store.append({ id, seq: ++seq, ...body } as RunEvent);
-    const stopListening = store.onCancel(id, () => controller.abort());
+    const stopListening = store.onCancel(id, () => controller.abort(new ChatError('cancelled', 'the run was cancelled')));
+    const abortError = () =>
+      controller.signal.reason instanceof ChatError ? controller.signal.reason : new ChatError('cancelled', 'the run was cancelled');
     try {
       let finished = false;
       for await (const chunk of provider.stream(request, controller.signal)) {
@@ -113,45 +139,14 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
         }
       }
       if (!finished) {
-        throw controller.signal.aborted
-          ? new ChatError('cancelled', 'the run was cancelled')
-          : new ChatError('upstream_error', 'the model stream ended without finishing');
+        throw controller.signal.aborted ? abortError() : new ChatError('upstream_error', 'the model stream ended without finishing');
       }
     } catch (caught) {
-      const error = controller.signal.aborted
-        ? new ChatError('cancelled', 'the run was cancelled')
-        : ChatError.from(caught, 'upstream_error');
+      const error = controller.signal.aborted ? abortError() : ChatError.from(caught, 'upstream_error');
       await emit({ type: 'error', ...error.toPayload() }).catch(() => {});
     } finally {
       stopListening();
-      running.delete(id);
-      clearGrace(id);
     }
-  }
-
-  function clearGrace(id: string): void {
-    const timer = graceTimers.get(id);
-    if (timer) clearTimeout(timer);
-    graceTimers.delete(id);
-  }
-
-  function attach(id: string): () => void {
-    followers.set(id, (followers.get(id) ?? 0) + 1);
-    clearGrace(id);
-    return () => {
-      const count = (followers.get(id) ?? 1) - 1;
-      if (count > 0) return void followers.set(id, count);
-      followers.delete(id);
-      // Nobody reads this run any more: keep it going for the grace period so it can be resumed, then stop paying.
-      if (running.has(id)) {
-        const timer = setTimeout(() => {
-          graceTimers.delete(id);
-          if (!followers.has(id)) void store.requestCancel(id);
-        }, graceMs);
-        timer.unref();
-        graceTimers.set(id, timer);
-      }
-    };
   }
 
   return {
@@ -159,37 +154,59 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
     store,
 
     async models(signal) {
-      const data = await listModels(signal);
-      return { default: options.defaultModel ?? provider.defaultModel, data };
+      return { default: options.defaultModel ?? provider.defaultModel, data: await listModels(signal) };
     },
 
-    async start(request, { mode, requestId, signal }) {
+    async start(request, { mode, principal, requestId, idempotencyKey, signal }) {
+      if (closing) throw new ChatError('overloaded', 'the server is shutting down; retry', { retryAfterMs: 1000 });
       if (signal?.aborted) throw new ChatError('cancelled', 'the request was aborted');
       const model = await resolveModel(request.model);
-      const id = createRunId();
-      const created_at = new Date(now()).toISOString();
-      await store.create({ id, model, mode, created_at });
-      const start: RunEvent = { id, seq: 0, type: 'start', model, created_at };
-      if (requestId !== undefined) start.request_id = requestId;
-      await store.append(start);
-      const controller = new AbortController();
-      signal?.addEventListener('abort', () => controller.abort(), { once: true });
-      const done = drive(id, { ...request, model }, controller);
-      running.set(id, { controller, done });
-      return { id, model, created_at };
+      const fingerprint = createHash('sha256').update(JSON.stringify({ ...request, model })).digest('base64url');
+      const claim = idempotencyKey === undefined ? undefined : { key: `${principal.id}:${idempotencyKey}`, fingerprint };
+      if (claim) {
+        const holder = await store.findIdempotent(claim.key);
+        if (holder) return attach(holder, fingerprint);
+      }
+      const release = await limits.admit(principal);
+      try {
+        const id = createRunId();
+        const created_at = new Date(now()).toISOString();
+        const result = await store.create({ id, model, mode, created_at, owner: principal.id }, claim);
+        if (!result.created) {
+          release();
+          return await attach(result, fingerprint);
+        }
+        const start: RunEvent = { id, seq: 0, type: 'start', model, created_at };
+        if (requestId !== undefined) start.request_id = requestId;
+        await store.append(start);
+        const controller = new AbortController();
+        signal?.addEventListener('abort', () => controller.abort(new ChatError('cancelled', 'the client went away')), { once: true });
+        const done = drive(id, { ...request, model }, controller).finally(() => {
+          running.delete(id);
+          policy.forget(id);
+          release();
+        });
+        running.set(id, { controller, done });
+        return { id, model, created_at, attached: false };
+      } catch (error) {
+        release();
+        throw error;
+      }
     },
 
-    async *follow(id, after, signal) {
-      const detach = attach(id);
+    async *follow(id, after, principal, signal) {
+      const state = await owned(id, principal);
+      // Sync has its own rule (its connection); polling runs are background tasks that nobody follows.
+      const detach = state.info.mode === 'sse' || state.info.mode === 'ws' ? policy.attach(id) : () => {};
       let cursor = after;
       try {
         while (!signal.aborted) {
           const events = await store.read(id, cursor);
           if (!events) throw new ChatError('not_found', 'unknown or expired run');
-          for (const event of events) {
-            cursor = event.seq;
-            yield event;
-            if (isTerminalEvent(event)) return;
+          if (events.length > 0) {
+            cursor = (events.at(-1) as RunEvent).seq;
+            yield events;
+            if (events.some(isTerminalEvent)) return;
           }
           await store.waitForEvents(id, cursor, { timeoutMs: 30_000, signal });
         }
@@ -198,29 +215,36 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       }
     },
 
-    async snapshot(id, after) {
-      const state = await store.get(id);
-      if (!state) throw new ChatError('not_found', 'unknown or expired run');
+    async snapshot(id, principal, after) {
+      const state = await owned(id, principal);
       if (after === undefined) return toRunSnapshot(state);
       // Read exactly up to the state's last seq so `partial`, `status` and `events` describe the same moment.
       const events = (await store.read(id, after, Math.max(0, state.last_seq - after))) ?? [];
       return toRunSnapshot(state, events);
     },
 
-    cancel(id) {
+    waitForEvents(id, after, { timeoutMs, signal }) {
+      return store.waitForEvents(id, after, signal ? { timeoutMs, signal } : { timeoutMs });
+    },
+
+    async cancel(id, principal) {
+      await owned(id, principal);
       return store.requestCancel(id);
     },
 
-    activeRuns() {
-      return running.size;
-    },
+    activeRuns: () => running.size,
 
-    async close() {
+    async close({ deadlineMs = 0 } = {}) {
+      closing = true;
       const active = [...running.values()];
-      for (const run of active) run.controller.abort();
-      await Promise.all(active.map((run) => run.done));
-      for (const timer of graceTimers.values()) clearTimeout(timer);
-      graceTimers.clear();
+      const finished = Promise.all(active.map((run) => run.done));
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([finished, new Promise<void>((resolve) => (timer = setTimeout(resolve, deadlineMs)))]);
+      clearTimeout(timer);
+      const interrupted = new ChatError('interrupted', 'the server restarted during the run; resume or retry it');
+      for (const run of running.values()) run.controller.abort(interrupted);
+      await finished;
+      policy.close();
     },
   };
 }

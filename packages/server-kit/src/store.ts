@@ -7,7 +7,20 @@ export interface RunInfo {
   mode: Mode;
   /** ISO 8601. */
   created_at: string;
+  /** Id of the principal that created the run; only it may read, resume or cancel the run. */
+  owner: string;
 }
+
+/** An idempotency key claimed by a run creation: retries with the same key attach to `runId`. */
+export interface IdempotencyClaim {
+  /** The key, already scoped to its principal by the engine. */
+  key: string;
+  /** Digest of the request body, to refuse the same key with another body. */
+  fingerprint: string;
+}
+
+/** What {@link RunStore.create} did: made the run, or found the run an earlier create with the same key made. */
+export type CreateResult = { created: true } | { created: false; runId: string; fingerprint: string };
 
 /** Where a run stands, kept up to date by the store as events are appended. */
 export interface RunState {
@@ -35,8 +48,14 @@ export interface WaitOptions {
  * A run has one writer (the engine that started it); events arrive with consecutive seqs starting at 0.
  */
 export interface RunStore {
-  /** Registers a new run. Throws `ChatError('overloaded')` when the store is full. */
-  create(info: RunInfo): Promise<void>;
+  /**
+   * Registers a new run. With `idempotency`, atomically claims the key for it, unless an earlier run already holds the
+   * key: then nothing is created and that run is returned. Keys expire with their run. Throws
+   * `ChatError('overloaded')` when the store is full.
+   */
+  create(info: RunInfo, idempotency?: IdempotencyClaim): Promise<CreateResult>;
+  /** The run holding an idempotency key, if any. */
+  findIdempotent(key: string): Promise<{ runId: string; fingerprint: string } | undefined>;
   /** Appends the next event of a run (seq must be last_seq + 1); a terminal event ends the run and starts its TTL. */
   append(event: RunEvent): Promise<void>;
   /** The run's state, or undefined when unknown or expired. */

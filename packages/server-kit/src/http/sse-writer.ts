@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
-import { formatSseComment, formatSseEvent, type RunEvent } from '@chatwire/protocol';
+import { formatSseComment, formatSseEvent } from '@chatwire/protocol';
+import type { EventSink } from '../stream-pump.js';
 
 /** Options of {@link createSseWriter}. */
 export interface SseWriterOptions {
@@ -7,14 +8,8 @@ export interface SseWriterOptions {
   heartbeatMs?: number;
 }
 
-/** Writes protocol events to one `text/event-stream` response. */
-export interface SseWriter {
-  /** Writes one event; false when the socket's buffer is full (wait for {@link SseWriter.drained}). */
-  send(event: RunEvent): boolean;
-  /** Resolves when the socket can take more, or the connection closes. */
-  drained(): Promise<void>;
-  /** True once the client has gone or {@link SseWriter.end} was called. */
-  readonly closed: boolean;
+/** An {@link EventSink} over one `text/event-stream` response. */
+export interface SseWriter extends EventSink {
   /** Ends the response. */
   end(): void;
 }
@@ -37,7 +32,8 @@ export function createSseWriter(res: ServerResponse, options: SseWriterOptions =
   res.socket?.setNoDelay(true);
   res.flushHeaders();
   const heartbeat = setInterval(() => {
-    if (!closed) res.write(formatSseComment('heartbeat'));
+    // A backed-up stream needs no heartbeat, and must not grow its buffer with one.
+    if (!closed && !res.writableNeedDrain) res.write(formatSseComment('heartbeat'));
   }, heartbeatMs);
   heartbeat.unref();
   const onClose = () => {
@@ -47,9 +43,9 @@ export function createSseWriter(res: ServerResponse, options: SseWriterOptions =
   res.once('close', onClose);
 
   return {
-    send(event) {
+    send(events) {
       if (closed) return false;
-      return res.write(formatSseEvent(event));
+      return res.write(events.map(formatSseEvent).join(''));
     },
     drained() {
       if (closed || !res.writableNeedDrain) return Promise.resolve();
@@ -63,8 +59,15 @@ export function createSseWriter(res: ServerResponse, options: SseWriterOptions =
         res.once('close', done);
       });
     },
+    get buffered() {
+      return res.writableLength;
+    },
     get closed() {
       return closed;
+    },
+    destroy() {
+      onClose();
+      res.destroy();
     },
     end() {
       if (closed) return;

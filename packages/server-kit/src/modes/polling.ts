@@ -4,6 +4,7 @@ import type { Context } from 'koa';
 import { connectionSignal } from '../http/connection-signal.js';
 import { afterParameter, waitParameter } from '../http/query.js';
 import { readChatRequest } from '../http/read-chat-request.js';
+import { idempotencyKeyOf, requestPrincipal } from '../http/request-principal.js';
 import type { KitContext } from '../kit-context.js';
 
 /**
@@ -13,8 +14,11 @@ import type { KitContext } from '../kit-context.js';
 export function registerPollingMode(router: Router, context: KitContext): void {
   const { engine } = context;
   router.post('/api/async/chat', async (ctx) => {
+    const principal = requestPrincipal(ctx);
+    const idempotencyKey = idempotencyKeyOf(ctx);
     const request = await readChatRequest(ctx, context);
-    const run = await engine.start(request, { mode: 'polling' });
+    const run = await engine.start(request, { mode: 'polling', principal, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    // A retried create (same Idempotency-Key) gets the same task, whatever its status by now.
     const body: AsyncChatAccepted = { task_id: run.id, status: 'pending' };
     ctx.status = 202;
     ctx.set('Location', `${ctx.path.replace(/\/chat\/?$/, '')}/status/${run.id}`);
@@ -30,13 +34,14 @@ export function registerPollingMode(router: Router, context: KitContext): void {
  */
 export async function respondSnapshot(ctx: Context, context: KitContext, id: string): Promise<void> {
   const { engine } = context;
+  const principal = requestPrincipal(ctx);
   const after = afterParameter(ctx.query.after);
   const waitMs = waitParameter(ctx.query.wait, context.maxWaitSeconds);
-  let snapshot = await engine.snapshot(id, after);
+  let snapshot = await engine.snapshot(id, principal, after);
   const newer = after ?? snapshot.last_seq;
   if (waitMs > 0 && !isFinalStatus(snapshot.status) && snapshot.last_seq <= newer) {
-    await engine.store.waitForEvents(id, newer, { timeoutMs: waitMs, signal: connectionSignal(ctx) });
-    snapshot = await engine.snapshot(id, after);
+    await engine.waitForEvents(id, newer, { timeoutMs: waitMs, signal: connectionSignal(ctx) });
+    snapshot = await engine.snapshot(id, principal, after);
   }
   if (!isFinalStatus(snapshot.status)) ctx.set('Retry-After', '1');
   ctx.set('Cache-Control', 'no-store');

@@ -5,6 +5,8 @@ import { ChatError } from '../chat-error.js';
 import { connectionSignal } from '../http/connection-signal.js';
 import { afterParameter } from '../http/query.js';
 import { readChatRequest } from '../http/read-chat-request.js';
+import { idempotencyKeyOf, requestPrincipal } from '../http/request-principal.js';
+import { pumpEvents } from '../stream-pump.js';
 import { createSseWriter } from '../http/sse-writer.js';
 import type { KitContext } from '../kit-context.js';
 
@@ -15,8 +17,10 @@ import type { KitContext } from '../kit-context.js';
 export function registerSseMode(router: Router, context: KitContext): void {
   const { engine } = context;
   router.post('/api/sse/chat', async (ctx) => {
+    const principal = requestPrincipal(ctx);
+    const idempotencyKey = idempotencyKeyOf(ctx);
     const request = await readChatRequest(ctx, context);
-    const run = await engine.start(request, { mode: 'sse' });
+    const run = await engine.start(request, { mode: 'sse', principal, ...(idempotencyKey ? { idempotencyKey } : {}) });
     await stream(ctx, context, run.id, -1);
   });
   router.get('/api/sse/chat/:id', async (ctx) => {
@@ -27,7 +31,7 @@ export function registerSseMode(router: Router, context: KitContext): void {
       throw new ChatError('invalid_request', 'Last-Event-ID: must be an event seq');
     }
     const after = fromHeader ?? afterParameter(ctx.query.after) ?? -1;
-    await engine.snapshot(id); // 404 as JSON before any stream starts
+    await engine.snapshot(id, requestPrincipal(ctx)); // 404 as JSON before any stream starts
     await stream(ctx, context, id, after);
   });
 }
@@ -38,10 +42,7 @@ async function stream(ctx: Context, context: KitContext, id: string, after: numb
   ctx.respond = false;
   const writer = createSseWriter(ctx.res, { heartbeatMs: context.sseHeartbeatMs });
   try {
-    for await (const event of context.engine.follow(id, after, signal)) {
-      if (!writer.send(event)) await writer.drained();
-      if (writer.closed) break;
-    }
+    await pumpEvents(context.engine.follow(id, after, requestPrincipal(ctx), signal), writer, context.pump);
   } catch (error) {
     // The run vanished or the store failed mid-stream. Ending the stream without a terminal event tells the client
     // to resume, which then gets a proper JSON error.

@@ -1,6 +1,8 @@
 import { isFinalStatus, type RunSnapshot } from '@chatwire/protocol';
 import type Router from '@koa/router';
+import { requestPrincipal } from '../http/request-principal.js';
 import type { KitContext } from '../kit-context.js';
+import type { Principal } from '../principal.js';
 import { respondSnapshot } from '../modes/polling.js';
 import type { RunEngine } from '../run-engine.js';
 
@@ -10,20 +12,20 @@ export function registerRunRoutes(router: Router, context: KitContext): void {
   router.get('/api/runs/:id', (ctx) => respondSnapshot(ctx, context, ctx.params.id ?? ''));
   router.post('/api/runs/:id/cancel', async (ctx) => {
     const id = ctx.params.id ?? '';
-    await engine.snapshot(id); // 404 when unknown
-    const cancelled = await engine.cancel(id);
+    const principal = requestPrincipal(ctx);
+    const cancelled = await engine.cancel(id, principal);
     // The run's writer appends the terminal event right after aborting upstream; answer with that settled state.
-    const snapshot = cancelled ? await settled(engine, id, 2000) : await engine.snapshot(id);
+    const snapshot = cancelled ? await settled(engine, id, principal, 2000) : await engine.snapshot(id, principal);
     ctx.body = { id, cancelled, status: snapshot.status };
   });
 }
 
-async function settled(engine: RunEngine, id: string, timeoutMs: number): Promise<RunSnapshot> {
+async function settled(engine: RunEngine, id: string, principal: Principal, timeoutMs: number): Promise<RunSnapshot> {
   const deadline = Date.now() + timeoutMs;
-  let snapshot = await engine.snapshot(id);
+  let snapshot = await engine.snapshot(id, principal);
   while (!isFinalStatus(snapshot.status) && Date.now() < deadline) {
-    await engine.store.waitForEvents(id, snapshot.last_seq, { timeoutMs: deadline - Date.now() });
-    snapshot = await engine.snapshot(id);
+    await engine.waitForEvents(id, snapshot.last_seq, { timeoutMs: deadline - Date.now() });
+    snapshot = await engine.snapshot(id, principal);
   }
   return snapshot;
 }

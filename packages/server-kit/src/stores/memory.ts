@@ -1,6 +1,6 @@
 import { isTerminalEvent, type RunEvent, type RunStatus } from '@chatwire/protocol';
 import { ChatError } from '../chat-error.js';
-import type { RunInfo, RunState, RunStore, WaitOptions } from '../store.js';
+import type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from '../store.js';
 
 /** Options of {@link createMemoryRunStore}. */
 export interface MemoryRunStoreOptions {
@@ -19,6 +19,7 @@ interface Entry {
   expiresAt: number;
   waiters: Set<() => void>;
   cancelListeners: Set<() => void>;
+  idempotency?: IdempotencyClaim;
 }
 
 /**
@@ -34,6 +35,7 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
   const now = options.now ?? Date.now;
   // Map keeps insertion order, so iteration visits the oldest runs first.
   const runs = new Map<string, Entry>();
+  const keys = new Map<string, string>();
   const sweeper = setInterval(sweep, Math.min(ttlMs, 30_000));
   sweeper.unref();
 
@@ -48,8 +50,16 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
 
   function drop(id: string, entry: Entry): void {
     runs.delete(id);
+    if (entry.idempotency) keys.delete(entry.idempotency.key);
     wake(entry);
     entry.cancelListeners.clear();
+  }
+
+  function holderOf(key: string): { runId: string; fingerprint: string } | undefined {
+    const runId = keys.get(key);
+    const entry = runId === undefined ? undefined : live(runId);
+    if (!runId || !entry?.idempotency) return undefined;
+    return { runId, fingerprint: entry.idempotency.fingerprint };
   }
 
   function wake(entry: Entry): void {
@@ -76,16 +86,30 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
   }
 
   return {
-    async create(info: RunInfo) {
+    async create(info: RunInfo, idempotency?: IdempotencyClaim): Promise<CreateResult> {
       if (runs.has(info.id)) throw new ChatError('internal', 'duplicate run id');
+      if (idempotency) {
+        const holder = holderOf(idempotency.key);
+        if (holder) return { created: false, ...holder };
+      }
       makeRoom();
-      runs.set(info.id, {
+      const entry: Entry = {
         state: { info, status: 'pending', partial: '', last_seq: -1 },
         events: [],
         expiresAt: Number.POSITIVE_INFINITY,
         waiters: new Set(),
         cancelListeners: new Set(),
-      });
+      };
+      if (idempotency) {
+        entry.idempotency = idempotency;
+        keys.set(idempotency.key, info.id);
+      }
+      runs.set(info.id, entry);
+      return { created: true };
+    },
+
+    async findIdempotent(key: string) {
+      return holderOf(key);
     },
 
     async append(event: RunEvent) {

@@ -1,0 +1,93 @@
+import { parseClientFrame, type ErrorFrame, type RunEvent, type ServerFrame } from '@chatwire/protocol';
+import type { WebSocket } from 'ws';
+import { ChatError } from '../chat-error.js';
+import type { KitContext } from '../kit-context.js';
+import type { Principal } from '../principal.js';
+import { pumpEvents, type EventSink } from '../stream-pump.js';
+
+/** Serves one socket: any number of runs at once, each followed with its own AbortController. */
+export function serveSocket(ws: WebSocket, principal: Principal, context: KitContext): void {
+  const { engine } = context;
+  const follows = new Map<string, AbortController>();
+  let lastSend: Promise<void> = Promise.resolve();
+
+  const sendFrame = (frame: ServerFrame) => {
+    if (ws.readyState !== ws.OPEN) return;
+    lastSend = new Promise((resolve) => ws.send(JSON.stringify(frame), () => resolve()));
+  };
+  const sendError = (error: unknown, tag: { request_id?: string; id?: string }) => {
+    const failure = ChatError.from(error);
+    const frame: ErrorFrame = { type: 'error', ...tag, ...failure.toPayload() };
+    sendFrame(frame);
+  };
+  const sink: EventSink = {
+    send(events: RunEvent[]) {
+      for (const event of events) sendFrame(event);
+      return ws.bufferedAmount <= context.highWaterBytes;
+    },
+    drained: () => lastSend,
+    get buffered() {
+      return ws.bufferedAmount;
+    },
+    get closed() {
+      return ws.readyState !== ws.OPEN;
+    },
+    destroy: () => ws.terminate(),
+  };
+
+  async function follow(id: string, after: number): Promise<void> {
+    follows.get(id)?.abort();
+    const controller = new AbortController();
+    follows.set(id, controller);
+    try {
+      await pumpEvents(engine.follow(id, after, principal, controller.signal), sink, context.pump);
+    } catch (error) {
+      sendError(error, { id });
+    } finally {
+      if (follows.get(id) === controller) follows.delete(id);
+    }
+  }
+
+  ws.on('message', (data, isBinary) => {
+    if (isBinary) return sendError(new ChatError('invalid_request', 'frames must be text JSON'), {});
+    const parsed = parseClientFrame(data.toString(), context.limits);
+    if (!parsed.ok) return sendError(new ChatError(parsed.error.code, parsed.error.message), {});
+    const frame = parsed.value;
+    switch (frame.type) {
+      case 'chat': {
+        const tag = frame.request_id === undefined ? {} : { request_id: frame.request_id };
+        const options = {
+          mode: 'ws' as const,
+          principal,
+          ...(frame.request_id === undefined ? {} : { requestId: frame.request_id }),
+          ...(frame.idempotency_key === undefined ? {} : { idempotencyKey: frame.idempotency_key }),
+        };
+        engine.start(frame.request, options).then(
+          (run) => follow(run.id, -1),
+          (error: unknown) => sendError(error, tag),
+        );
+        return;
+      }
+      case 'cancel':
+        engine.cancel(frame.id, principal).catch((error: unknown) => sendError(error, { id: frame.id }));
+        return;
+      case 'resume':
+        void follow(frame.id, frame.after);
+        return;
+      case 'ping':
+        sendFrame({ type: 'pong' });
+        return;
+      default: {
+        const unreachable: never = frame;
+        return unreachable;
+      }
+    }
+  });
+
+  ws.on('close', () => {
+    // Runs keep going for the engine's grace period so this client, or another, can resume them.
+    for (const controller of follows.values()) controller.abort();
+    follows.clear();
+  });
+  ws.on('error', () => ws.terminate());
+}
