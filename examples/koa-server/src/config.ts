@@ -6,6 +6,14 @@ export interface ServerConfig {
   groqApiKey?: string;
   groqBaseUrl?: string;
   defaultModel?: string;
+  /** Accepted API keys; empty: the server is open. */
+  apiKeys: string[];
+  /** Exact origins allowed for WS and CORS; empty: any origin, no CORS. */
+  allowedOrigins: string[];
+  /** Shared secret for WS tickets (needed when several instances serve one site). */
+  ticketSecret?: string;
+  /** How long SIGTERM lets running runs finish before ending them. */
+  shutdownDeadlineMs: number;
 }
 
 /** Thrown for a setting that cannot work; the message names the variable, never a secret's value. */
@@ -14,7 +22,8 @@ export class ConfigError extends Error {
 }
 
 /**
- * Reads `PORT` (8000), `HOST` (0.0.0.0), `GROQ_API_KEY`, `GROQ_BASE_URL`, `CHATWIRE_PROVIDER` and `DEFAULT_MODEL`.
+ * Reads `PORT` (8000), `HOST` (0.0.0.0), `GROQ_API_KEY`, `GROQ_BASE_URL`, `CHATWIRE_PROVIDER`, `DEFAULT_MODEL`,
+ * `CHATWIRE_API_KEYS`, `CHATWIRE_ALLOWED_ORIGINS`, `CHATWIRE_TICKET_SECRET` and `CHATWIRE_SHUTDOWN_DEADLINE_MS`.
  * An empty variable counts as unset, so a copied `.env.example` with blank values works as is.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -32,7 +41,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   const provider = requested ?? (groqApiKey ? 'groq' : 'simulated');
   if (provider === 'groq' && !groqApiKey) throw new ConfigError('CHATWIRE_PROVIDER=groq needs GROQ_API_KEY');
-  const config: ServerConfig = { port, host: value('HOST') ?? '0.0.0.0', provider };
+  const list = (name: string) => (value(name) ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  const deadlineText = value('CHATWIRE_SHUTDOWN_DEADLINE_MS') ?? '10000';
+  if (!/^\d+$/.test(deadlineText)) throw new ConfigError(`CHATWIRE_SHUTDOWN_DEADLINE_MS must be milliseconds, got "${deadlineText}"`);
+  const config: ServerConfig = {
+    port,
+    host: value('HOST') ?? '0.0.0.0',
+    provider,
+    apiKeys: list('CHATWIRE_API_KEYS'),
+    allowedOrigins: list('CHATWIRE_ALLOWED_ORIGINS'),
+    shutdownDeadlineMs: Number(deadlineText),
+  };
+  const ticketSecret = value('CHATWIRE_TICKET_SECRET');
+  if (ticketSecret) config.ticketSecret = ticketSecret;
   if (groqApiKey) config.groqApiKey = groqApiKey;
   const groqBaseUrl = value('GROQ_BASE_URL');
   if (groqBaseUrl) config.groqBaseUrl = groqBaseUrl;

@@ -21,11 +21,15 @@ async function main(): Promise<void> {
   const running = await startReferenceServer(config);
   const models = await running.kit.engine.models().catch(() => undefined);
   const provider = config.provider === 'groq' ? 'Groq (GROQ_API_KEY is set)' : 'the simulated model (no GROQ_API_KEY)';
+  const access = running.kit.authenticated
+    ? `API keys required (${config.apiKeys.length} configured)`
+    : 'OPEN: no CHATWIRE_API_KEYS, anyone who can reach this port can chat';
   // One write, so whoever watches for the "listening" line also has the provider line.
   console.log(
     [
       `chatwire reference server listening on ${running.url}`,
       `provider: ${provider}; default model: ${models?.default ?? 'unknown'}`,
+      `access: ${access}`,
       `modes: sync POST /api/sync/chat · polling POST /api/async/chat · sse POST /api/sse/chat · ws ${running.url.replace('http', 'ws')}/ws/chat`,
     ].join('\n'),
   );
@@ -33,8 +37,8 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`${signal}: shutting down`);
-    running.close().then(
+    console.log(`${signal}: shutting down (runs get up to ${config.shutdownDeadlineMs} ms to finish)`);
+    running.close(config.shutdownDeadlineMs).then(
       () => process.exit(0),
       () => process.exit(1),
     );

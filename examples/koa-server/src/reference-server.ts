@@ -17,7 +17,7 @@ export interface ReferenceServer {
   kit: ChatKit;
   /** `http://host:port` it listens on. */
   url: string;
-  close(): Promise<void>;
+  close(deadlineMs?: number): Promise<void>;
 }
 
 function createProvider(config: ServerConfig): Provider {
@@ -35,6 +35,9 @@ function createProvider(config: ServerConfig): Provider {
 export async function startReferenceServer(config: ServerConfig): Promise<ReferenceServer> {
   const kit = createChatKit({
     provider: createProvider(config),
+    apiKeys: config.apiKeys,
+    allowedOrigins: config.allowedOrigins,
+    ...(config.ticketSecret ? { ticketSecret: config.ticketSecret } : {}),
     ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
   });
   const app = new Koa();
@@ -44,7 +47,11 @@ export async function startReferenceServer(config: ServerConfig): Promise<Refere
     if (!isClientDisconnect(error)) console.error('koa error', error instanceof Error ? error.message : error);
   });
   app.use(kit.middleware());
-  const server = createServer(app.callback());
+  const server = createServer(
+    // Slow-header and slow-body clients are cut off; responses (long streams) are not limited by these.
+    { headersTimeout: 10_000, requestTimeout: 30_000 },
+    app.callback(),
+  );
   kit.attachWebSocket(server);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -56,10 +63,13 @@ export async function startReferenceServer(config: ServerConfig): Promise<Refere
     server,
     kit,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
-    async close() {
-      await kit.close();
+    /** Stops accepting, lets runs finish until the deadline, ends the rest (`interrupted`), closes sockets (1001). */
+    async close(deadlineMs = 0) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      await kit.close({ deadlineMs });
       server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await closed;
     },
   };
 }

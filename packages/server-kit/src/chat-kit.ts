@@ -69,6 +69,14 @@ export interface ChatKitOptions {
   logger?: Logger;
 }
 
+/** A point-in-time view of the kit's load. */
+export interface ChatKitStats {
+  activeRuns: number;
+  streams: { sse: number; ws: number };
+  /** Unsent bytes across all streaming connections: bounded by the backpressure caps, whatever readers do. */
+  bufferedBytes: number;
+}
+
 /** The mounted kit. */
 export interface ChatKit {
   readonly engine: RunEngine;
@@ -78,6 +86,8 @@ export interface ChatKit {
   middleware(): Middleware;
   /** Serves the WS mode on `server` (when `ws` is among the modes). */
   attachWebSocket(server: Server, options?: WebSocketModeOptions): WebSocketMode;
+  /** What the kit holds now: runs it drives, open streams by mode, and bytes written to them but not yet sent. */
+  stats(): ChatKitStats;
   /** Refuses new runs, lets active ones finish until `deadlineMs` (default 0), ends the rest, closes sockets (1001). */
   close(options?: { deadlineMs?: number }): Promise<void>;
 }
@@ -116,6 +126,7 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     tickets: createTicketIssuer(options.ticketSecret === undefined ? {} : { secret: options.ticketSecret }),
     allowedOrigins: options.allowedOrigins?.length ? new Set(options.allowedOrigins) : undefined,
     logger: options.logger ?? createConsoleLogger(),
+    streams: new Map(),
   };
   const modes = new Set(options.modes ?? MODES);
   const open = new Router();
@@ -147,6 +158,15 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     authenticated: context.authenticate !== undefined,
     middleware() {
       return compose([handleErrors, corsForApi, open.routes() as Middleware, api.routes() as Middleware, api.allowedMethods() as Middleware]);
+    },
+    stats() {
+      const streams = { sse: 0, ws: 0 };
+      let bufferedBytes = 0;
+      for (const [sink, mode] of context.streams) {
+        streams[mode]++;
+        bufferedBytes += sink.buffered;
+      }
+      return { activeRuns: engine.activeRuns(), streams, bufferedBytes };
     },
     attachWebSocket(server, socketOptions) {
       if (!modes.has('ws')) throw new Error('the ws mode is not enabled in this kit');

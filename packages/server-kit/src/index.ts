@@ -1,4 +1,4 @@
-export { createChatKit, isClientDisconnect, type ChatKit, type ChatKitOptions } from './chat-kit.js';
+export { createChatKit, isClientDisconnect, type ChatKit, type ChatKitOptions, type ChatKitStats } from './chat-kit.js';
 export { ChatError, type ChatErrorOptions } from './chat-error.js';
 export type { Provider, ProviderChunk, ProviderRequest } from './provider.js';
 export type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from './store.js';

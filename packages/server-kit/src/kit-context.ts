@@ -2,7 +2,7 @@ import type { RequestLimits } from '@chatwire/protocol';
 import type { Authenticate } from './principal.js';
 import type { Logger } from './logger.js';
 import type { RunEngine } from './run-engine.js';
-import type { PumpOptions } from './stream-pump.js';
+import type { EventSink, PumpOptions } from './stream-pump.js';
 import type { TicketIssuer } from './ws-ticket.js';
 
 /** What every mode's handlers share: the engine and the resolved options. */
@@ -28,4 +28,6 @@ export interface KitContext {
   /** Exact origins allowed for WS handshakes and CORS; undefined allows any origin and sends no CORS headers. */
   allowedOrigins: ReadonlySet<string> | undefined;
   logger: Logger;
+  /** Open streaming connections (SSE responses, WS sockets), for stats and metrics. */
+  streams: Map<EventSink, 'sse' | 'ws'>;
 }

@@ -17,6 +17,8 @@ import { createRunLimits, type RunLimits } from './run-limits.js';
 import { toRunSnapshot } from './snapshot.js';
 import type { RunState, RunStore } from './store.js';
 
+const FOLLOW_BATCH = 512;
+
 /** Options of {@link createRunEngine}. */
 export interface RunEngineOptions {
   provider: Provider;
@@ -201,7 +203,8 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       let cursor = after;
       try {
         while (!signal.aborted) {
-          const events = await store.read(id, cursor);
+          // Bounded batches keep every write (and every coalesced token) small, however far a reader fell behind.
+          const events = await store.read(id, cursor, FOLLOW_BATCH);
           if (!events) throw new ChatError('not_found', 'unknown or expired run');
           if (events.length > 0) {
             cursor = (events.at(-1) as RunEvent).seq;

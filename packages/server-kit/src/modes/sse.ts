@@ -41,6 +41,7 @@ async function stream(ctx: Context, context: KitContext, id: string, after: numb
   // Koa must not touch the response any more: the writer owns it, with its backpressure signal.
   ctx.respond = false;
   const writer = createSseWriter(ctx.res, { heartbeatMs: context.sseHeartbeatMs });
+  context.streams.set(writer, 'sse');
   try {
     await pumpEvents(context.engine.follow(id, after, requestPrincipal(ctx), signal), writer, context.pump);
   } catch (error) {
@@ -48,6 +49,7 @@ async function stream(ctx: Context, context: KitContext, id: string, after: numb
     // to resume, which then gets a proper JSON error.
     context.logger.warn({ run_id: id, code: ChatError.from(error).code }, 'sse stream ended early');
   } finally {
+    context.streams.delete(writer);
     writer.end();
   }
 }

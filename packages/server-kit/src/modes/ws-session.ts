@@ -34,6 +34,7 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
     },
     destroy: () => ws.terminate(),
   };
+  context.streams.set(sink, 'ws');
 
   async function follow(id: string, after: number): Promise<void> {
     follows.get(id)?.abort();
@@ -85,6 +86,7 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
   });
 
   ws.on('close', () => {
+    context.streams.delete(sink);
     // Runs keep going for the engine's grace period so this client, or another, can resume them.
     for (const controller of follows.values()) controller.abort();
     follows.clear();

@@ -11,11 +11,11 @@ export type RawOutcome =
 export const textOf = (events: RunEvent[]) => events.map((event) => (event.type === 'token' ? event.text : '')).join('');
 
 /** Sends `body` (an object, or raw text to test bad input) in `mode` and gathers every event until the run ends. */
-export async function rawChat(mode: Mode, server: TestServer, body: unknown): Promise<RawOutcome> {
+export async function rawChat(mode: Mode, server: Pick<TestServer, 'url' | 'wsUrl'>, body: unknown, headers: Record<string, string> = {}): Promise<RawOutcome> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   switch (mode) {
     case 'sync': {
-      const response = await post(`${server.url}/api/sync/chat`, text);
+      const response = await post(`${server.url}/api/sync/chat`, text, headers);
       if (!response.ok) return failure(response, 1);
       const json = (await response.json()) as SyncChatResponse;
       // Sync has no stream: describe it the way the client SDK will, start + one token + done.
@@ -27,7 +27,7 @@ export async function rawChat(mode: Mode, server: TestServer, body: unknown): Pr
       return { ok: true, events, text: json.response, requests: 1 };
     }
     case 'polling': {
-      const response = await post(`${server.url}/api/async/chat`, text);
+      const response = await post(`${server.url}/api/async/chat`, text, headers);
       if (!response.ok) return failure(response, 1);
       const { task_id } = (await response.json()) as { task_id: string };
       const events: RunEvent[] = [];
@@ -43,7 +43,7 @@ export async function rawChat(mode: Mode, server: TestServer, body: unknown): Pr
       }
     }
     case 'sse': {
-      const response = await post(`${server.url}/api/sse/chat`, text);
+      const response = await post(`${server.url}/api/sse/chat`, text, headers);
       if (!response.ok) return failure(response, 1);
       const events = await readSse(response);
       return { ok: true, events, text: textOf(events), requests: 1 };
@@ -51,7 +51,8 @@ export async function rawChat(mode: Mode, server: TestServer, body: unknown): Pr
     case 'ws': {
       const socket = await openSocket(server.wsUrl);
       try {
-        socket.send(JSON.stringify({ ...(typeof body === 'object' ? body : {}), type: 'chat' }));
+        const key = headers['Idempotency-Key'];
+        socket.send(JSON.stringify({ ...(typeof body === 'object' ? body : {}), type: 'chat', ...(key ? { idempotency_key: key } : {}) }));
         const events: RunEvent[] = [];
         for (;;) {
           const frame = await nextFrame(socket);
@@ -106,9 +107,9 @@ export async function readSse(response: Response, onEvent?: (event: RunEvent, la
   return events;
 }
 
-export function openSocket(url: string): Promise<WebSocket> {
+export function openSocket(url: string, options: { headers?: Record<string, string> } = {}): Promise<WebSocket> {
   return new Promise((resolve, reject) => {
-    const socket = new WebSocket(url);
+    const socket = new WebSocket(url, { headers: options.headers ?? {} });
     const frames: ServerFrame[] = [];
     const waiters: Array<(frame: ServerFrame) => void> = [];
     socket.on('message', (data) => {
