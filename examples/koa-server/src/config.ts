@@ -14,6 +14,8 @@ export interface ServerConfig {
   ticketSecret?: string;
   /** How long SIGTERM lets running runs finish before ending them. */
   shutdownDeadlineMs: number;
+  /** pino level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace` or `silent`. */
+  logLevel: string;
 }
 
 /** Thrown for a setting that cannot work; the message names the variable, never a secret's value. */
@@ -51,7 +53,11 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     apiKeys: list('CHATWIRE_API_KEYS'),
     allowedOrigins: list('CHATWIRE_ALLOWED_ORIGINS'),
     shutdownDeadlineMs: Number(deadlineText),
+    logLevel: value('LOG_LEVEL') ?? 'info',
   };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
+  }
   const ticketSecret = value('CHATWIRE_TICKET_SECRET');
   if (ticketSecret) config.ticketSecret = ticketSecret;
   if (groqApiKey) config.groqApiKey = groqApiKey;

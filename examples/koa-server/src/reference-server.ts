@@ -9,7 +9,9 @@ import {
   type Provider,
 } from '@chatwire/server-kit';
 import Koa from 'koa';
+import { pino, type Logger } from 'pino';
 import type { ServerConfig } from './config.js';
+import { requestLog } from './request-log.js';
 
 /** A running reference server. */
 export interface ReferenceServer {
@@ -33,8 +35,11 @@ function createProvider(config: ServerConfig): Provider {
 
 /** Starts the reference server: the kit's four modes on one Koa app and HTTP server. */
 export async function startReferenceServer(config: ServerConfig): Promise<ReferenceServer> {
+  const logger: Logger = pino({ level: config.logLevel, base: { service: 'chatwire' } });
   const kit = createChatKit({
     provider: createProvider(config),
+    logger,
+    metrics: true,
     apiKeys: config.apiKeys,
     allowedOrigins: config.allowedOrigins,
     ...(config.ticketSecret ? { ticketSecret: config.ticketSecret } : {}),
@@ -44,8 +49,9 @@ export async function startReferenceServer(config: ServerConfig): Promise<Refere
   app.proxy = true;
   app.silent = true;
   app.on('error', (error: unknown) => {
-    if (!isClientDisconnect(error)) console.error('koa error', error instanceof Error ? error.message : error);
+    if (!isClientDisconnect(error)) logger.error({ err: error instanceof Error ? error.message : String(error) }, 'koa error');
   });
+  app.use(requestLog(logger));
   app.use(kit.middleware());
   const server = createServer(
     // Slow-header and slow-body clients are cut off; responses (long streams) are not limited by these.

@@ -19,7 +19,10 @@ import { createSimulatedProvider } from './providers/simulated.js';
 import { registerHealthRoute, registerModelsRoute } from './routes/meta.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerTicketRoute } from './routes/ws-ticket.js';
-import { createRunEngine, type RunEngine } from './run-engine.js';
+import { overhead } from './http/overhead.js';
+import { createKitMetrics, type KitMetricsOptions } from './metrics.js';
+import { createRunEngine, type RunEngine, type RunObserver } from './run-engine.js';
+import { combineObservers, createRunLogObserver } from './run-log.js';
 import { createRunLimits, type RunLimitsOptions } from './run-limits.js';
 import type { RunStore } from './store.js';
 import { createMemoryRunStore } from './stores/memory.js';
@@ -65,8 +68,12 @@ export interface ChatKitOptions {
   allowedOrigins?: readonly string[];
   /** Secret signing WS tickets; instances behind one balancer must share it (default: random per process). */
   ticketSecret?: string;
-  /** Where the kit logs (default: warnings and errors as JSON lines on stderr). */
+  /** Where the kit logs, e.g. a pino logger (default: warnings and errors as JSON lines on stderr). */
   logger?: Logger;
+  /** Serve Prometheus metrics at `/metrics` (no key needed); off by default. */
+  metrics?: boolean | KitMetricsOptions;
+  /** Your own hooks on run start, first token and end. */
+  observer?: RunObserver;
 }
 
 /** A point-in-time view of the kit's load. */
@@ -103,11 +110,15 @@ export interface ChatKit {
  */
 export function createChatKit(options: ChatKitOptions = {}): ChatKit {
   const provider = options.provider ?? createSimulatedProvider();
-  const store = options.store ?? createMemoryRunStore();
+  const logger = options.logger ?? createConsoleLogger();
+  const metrics = options.metrics ? createKitMetrics(options.metrics === true ? {} : options.metrics) : undefined;
+  const rawStore = options.store ?? createMemoryRunStore();
+  const store = metrics ? metrics.instrumentStore(rawStore) : rawStore;
   const engine = createRunEngine({
     provider,
     store,
     limits: createRunLimits(options.runLimits),
+    observer: combineObservers(createRunLogObserver(logger), metrics?.observer, options.observer),
     ...(options.defaultModel === undefined ? {} : { defaultModel: options.defaultModel }),
     ...(options.disconnectGraceMs === undefined ? {} : { disconnectGraceMs: options.disconnectGraceMs }),
   });
@@ -125,12 +136,19 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     authenticate: options.authenticate ?? (keys.length > 0 ? createApiKeyAuthenticator(keys) : undefined),
     tickets: createTicketIssuer(options.ticketSecret === undefined ? {} : { secret: options.ticketSecret }),
     allowedOrigins: options.allowedOrigins?.length ? new Set(options.allowedOrigins) : undefined,
-    logger: options.logger ?? createConsoleLogger(),
+    logger,
     streams: new Map(),
   };
   const modes = new Set(options.modes ?? MODES);
   const open = new Router();
   registerHealthRoute(open, context);
+  if (metrics) {
+    metrics.trackStreams(() => countStreams(context));
+    open.get('/metrics', async (ctx) => {
+      ctx.set('Content-Type', metrics.registry.contentType);
+      ctx.body = await metrics.registry.metrics();
+    });
+  }
   const api = new Router();
   api.use(authenticateRequest(context));
   if (modes.has('sync')) registerSyncMode(api, context);
@@ -142,10 +160,12 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
   const sockets: WebSocketMode[] = [];
 
   const handleErrors: Middleware = async (ctx, next) => {
+    overhead.begin(ctx);
     try {
       await next();
     } catch (caught) {
       const error = ChatError.from(caught);
+      metrics?.countError(error.code);
       if (error.code === 'internal') context.logger.error({ err: describe(caught), path: ctx.path }, 'request failed');
       if (ctx.respond === false || ctx.headerSent) return;
       respondError(ctx, error);
@@ -160,13 +180,9 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
       return compose([handleErrors, corsForApi, open.routes() as Middleware, api.routes() as Middleware, api.allowedMethods() as Middleware]);
     },
     stats() {
-      const streams = { sse: 0, ws: 0 };
       let bufferedBytes = 0;
-      for (const [sink, mode] of context.streams) {
-        streams[mode]++;
-        bufferedBytes += sink.buffered;
-      }
-      return { activeRuns: engine.activeRuns(), streams, bufferedBytes };
+      for (const sink of context.streams.keys()) bufferedBytes += sink.buffered;
+      return { activeRuns: engine.activeRuns(), streams: countStreams(context), bufferedBytes };
     },
     attachWebSocket(server, socketOptions) {
       if (!modes.has('ws')) throw new Error('the ws mode is not enabled in this kit');
@@ -180,6 +196,12 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
       await store.close();
     },
   };
+}
+
+function countStreams(context: KitContext): { sse: number; ws: number } {
+  const streams = { sse: 0, ws: 0 };
+  for (const mode of context.streams.values()) streams[mode]++;
+  return streams;
 }
 
 /** CORS for the API routes, following the same allowlist as WS origins; none configured, no CORS headers. */

@@ -3,7 +3,17 @@ export { ChatError, type ChatErrorOptions } from './chat-error.js';
 export type { Provider, ProviderChunk, ProviderRequest } from './provider.js';
 export type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from './store.js';
 export { createMemoryRunStore, type MemoryRunStoreOptions } from './stores/memory.js';
-export { createRunEngine, type RunEngine, type RunEngineOptions, type StartOptions, type StartedRun } from './run-engine.js';
+export {
+  createRunEngine,
+  type RunEngine,
+  type RunEngineOptions,
+  type RunObserver,
+  type RunSummary,
+  type StartOptions,
+  type StartedRun,
+} from './run-engine.js';
+export { createKitMetrics, type KitMetrics, type KitMetricsOptions } from './metrics.js';
+export { combineObservers, createRunLogObserver } from './run-log.js';
 export { createRunLimits, type RunLimits, type RunLimitsOptions } from './run-limits.js';
 export {
   anonymousPrincipal,

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import {
   isTerminalEvent,
+  type DoneEvent,
+  type ErrorEvent,
   type Mode,
   type ModelInfo,
   type NormalizedChatRequest,
@@ -15,7 +17,7 @@ import type { Provider } from './provider.js';
 import { createRunId } from './run-id.js';
 import { createRunLimits, type RunLimits } from './run-limits.js';
 import { toRunSnapshot } from './snapshot.js';
-import type { RunState, RunStore } from './store.js';
+import type { RunInfo, RunState, RunStore } from './store.js';
 
 const FOLLOW_BATCH = 512;
 
@@ -31,7 +33,27 @@ export interface RunEngineOptions {
   disconnectGraceMs?: number;
   /** Admission control for new runs (default: {@link createRunLimits} defaults). */
   limits?: RunLimits;
+  /** Told when runs start, stream their first token and end (metrics, logs). */
+  observer?: RunObserver;
   now?: () => number;
+}
+
+/** What a run did, told to a {@link RunObserver} when it ends. */
+export interface RunSummary {
+  info: RunInfo;
+  terminal: DoneEvent | ErrorEvent;
+  /** Token events written. */
+  tokens: number;
+  /** Milliseconds from start to the first token (undefined without one). */
+  firstTokenMs: number | undefined;
+  durationMs: number;
+}
+
+/** Hooks for metrics and logs; each is optional and must not throw. */
+export interface RunObserver {
+  runStarted?(info: RunInfo): void;
+  firstToken?(info: RunInfo, milliseconds: number): void;
+  runEnded?(summary: RunSummary): void;
 }
 
 /** Options of {@link RunEngine.start}. */
@@ -80,6 +102,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
   const modelsCacheMs = options.modelsCacheMs ?? 60_000;
   const limits = options.limits ?? createRunLimits();
   const now = options.now ?? Date.now;
+  const { observer } = options;
   const running = new Map<string, { controller: AbortController; done: Promise<void> }>();
   const policy = createDisconnectPolicy(
     options.disconnectGraceMs ?? 30_000,
@@ -122,9 +145,23 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
     return { id: state.info.id, model: state.info.model, created_at: state.info.created_at, attached: true };
   }
 
-  async function drive(id: string, request: NormalizedChatRequest & { model: string }, controller: AbortController) {
+  async function drive(info: RunInfo, request: NormalizedChatRequest & { model: string }, controller: AbortController) {
+    const { id } = info;
+    const started = performance.now();
     let seq = 0;
-    const emit = (body: RunEventBody) => store.append({ id, seq: ++seq, ...body } as RunEvent);
+    let tokens = 0;
+    let firstTokenMs: number | undefined;
+    let terminal: DoneEvent | ErrorEvent | undefined;
+    const emit = (body: RunEventBody) => {
+      const event = { id, seq: ++seq, ...body } as RunEvent;
+      if (event.type === 'token' && tokens++ === 0) {
+        firstTokenMs = performance.now() - started;
+        observer?.firstToken?.(info, firstTokenMs);
+      }
+      if (isTerminalEvent(event)) terminal = event;
+      return store.append(event);
+    };
+    observer?.runStarted?.(info);
     const stopListening = store.onCancel(id, () => controller.abort(new ChatError('cancelled', 'the run was cancelled')));
     const abortError = () =>
       controller.signal.reason instanceof ChatError ? controller.signal.reason : new ChatError('cancelled', 'the run was cancelled');
@@ -148,6 +185,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       await emit({ type: 'error', ...error.toPayload() }).catch(() => {});
     } finally {
       stopListening();
+      if (terminal) observer?.runEnded?.({ info, terminal, tokens, firstTokenMs, durationMs: performance.now() - started });
     }
   }
 
@@ -173,7 +211,8 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       try {
         const id = createRunId();
         const created_at = new Date(now()).toISOString();
-        const result = await store.create({ id, model, mode, created_at, owner: principal.id }, claim);
+        const info: RunInfo = { id, model, mode, created_at, owner: principal.id };
+        const result = await store.create(info, claim);
         if (!result.created) {
           release();
           return await attach(result, fingerprint);
@@ -183,7 +222,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
         await store.append(start);
         const controller = new AbortController();
         signal?.addEventListener('abort', () => controller.abort(new ChatError('cancelled', 'the client went away')), { once: true });
-        const done = drive(id, { ...request, model }, controller).finally(() => {
+        const done = drive(info, { ...request, model }, controller).finally(() => {
           running.delete(id);
           policy.forget(id);
           release();

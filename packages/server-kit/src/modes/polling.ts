@@ -2,6 +2,7 @@ import { isFinalStatus, type AsyncChatAccepted } from '@chatwire/protocol';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { connectionSignal } from '../http/connection-signal.js';
+import { overhead } from '../http/overhead.js';
 import { afterParameter, waitParameter } from '../http/query.js';
 import { readChatRequest } from '../http/read-chat-request.js';
 import { idempotencyKeyOf, requestPrincipal } from '../http/request-principal.js';
@@ -24,6 +25,7 @@ export function registerPollingMode(router: Router, context: KitContext): void {
     ctx.set('Location', `${ctx.path.replace(/\/chat\/?$/, '')}/status/${run.id}`);
     ctx.set('Retry-After', '1');
     ctx.body = body;
+    overhead.report(ctx);
   });
   router.get('/api/async/status/:task_id', (ctx) => respondSnapshot(ctx, context, ctx.params.task_id ?? ''));
 }
@@ -40,10 +42,13 @@ export async function respondSnapshot(ctx: Context, context: KitContext, id: str
   let snapshot = await engine.snapshot(id, principal, after);
   const newer = after ?? snapshot.last_seq;
   if (waitMs > 0 && !isFinalStatus(snapshot.status) && snapshot.last_seq <= newer) {
+    overhead.pause(ctx);
     await engine.waitForEvents(id, newer, { timeoutMs: waitMs, signal: connectionSignal(ctx) });
+    overhead.resume(ctx);
     snapshot = await engine.snapshot(id, principal, after);
   }
   if (!isFinalStatus(snapshot.status)) ctx.set('Retry-After', '1');
   ctx.set('Cache-Control', 'no-store');
   ctx.body = snapshot;
+  overhead.report(ctx);
 }

@@ -3,6 +3,7 @@ import type Router from '@koa/router';
 import type { Context } from 'koa';
 import { ChatError } from '../chat-error.js';
 import { connectionSignal } from '../http/connection-signal.js';
+import { overhead } from '../http/overhead.js';
 import { afterParameter } from '../http/query.js';
 import { readChatRequest } from '../http/read-chat-request.js';
 import { idempotencyKeyOf, requestPrincipal } from '../http/request-principal.js';
@@ -38,6 +39,7 @@ export function registerSseMode(router: Router, context: KitContext): void {
 
 async function stream(ctx: Context, context: KitContext, id: string, after: number): Promise<void> {
   const signal = connectionSignal(ctx);
+  overhead.report(ctx);
   // Koa must not touch the response any more: the writer owns it, with its backpressure signal.
   ctx.respond = false;
   const writer = createSseWriter(ctx.res, { heartbeatMs: context.sseHeartbeatMs });

@@ -2,6 +2,7 @@ import type { DoneEvent, SyncChatResponse } from '@chatwire/protocol';
 import type Router from '@koa/router';
 import { ChatError } from '../chat-error.js';
 import { connectionSignal } from '../http/connection-signal.js';
+import { overhead } from '../http/overhead.js';
 import { readChatRequest } from '../http/read-chat-request.js';
 import { idempotencyKeyOf, requestPrincipal } from '../http/request-principal.js';
 import type { KitContext } from '../kit-context.js';
@@ -17,6 +18,7 @@ export function registerSyncMode(router: Router, context: KitContext): void {
     const run = await engine.start(request, { mode: 'sync', principal, signal, ...(idempotencyKey ? { idempotencyKey } : {}) });
     let text = '';
     let done: DoneEvent | undefined;
+    overhead.pause(ctx);
     for await (const batch of engine.follow(run.id, -1, principal, signal)) {
       for (const event of batch) {
         if (event.type === 'token') text += event.text;
@@ -29,6 +31,7 @@ export function registerSyncMode(router: Router, context: KitContext): void {
         }
       }
     }
+    overhead.resume(ctx);
     if (!done) {
       // Only reached when the client went away; nobody is left to answer.
       ctx.status = 499;
@@ -36,5 +39,6 @@ export function registerSyncMode(router: Router, context: KitContext): void {
     }
     const body: SyncChatResponse = { id: run.id, model: run.model, response: text, finish_reason: done.finish_reason, usage: done.usage };
     ctx.body = body;
+    overhead.report(ctx);
   });
 }

@@ -34,8 +34,9 @@ export async function rawChat(mode: Mode, server: Pick<TestServer, 'url' | 'wsUr
       let requests = 1;
       for (;;) {
         const after = events.at(-1)?.seq ?? -1;
-        const poll = await fetch(`${server.url}/api/async/status/${task_id}?after=${after}&wait=5`);
+        const poll = await fetch(`${server.url}/api/async/status/${task_id}?after=${after}&wait=5`, { headers });
         requests++;
+        if (!poll.ok) return failure(poll, requests);
         const snapshot = (await poll.json()) as RunSnapshot;
         events.push(...(snapshot.events ?? []));
         const last = events.at(-1);
