@@ -1,3 +1,6 @@
+import type { z } from 'zod';
+import type { errorPayloadSchema } from './schemas.js';
+
 /**
  * Every error code the protocol can carry, in HTTP bodies, SSE/WS `error` events and WS error frames.
  * A client switches on `code`; `message` is for people.
@@ -75,14 +78,8 @@ export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && (ERROR_CODES as readonly string[]).includes(value);
 }
 
-/** The error object carried by HTTP error bodies and WS error frames. */
-export interface ErrorPayload {
-  code: ErrorCode;
-  message: string;
-  retryable: boolean;
-  /** How long to wait before retrying, when the server knows. */
-  retry_after_ms?: number;
-}
+/** The error object carried by HTTP error bodies and WS error frames: `{code, message, retryable, retry_after_ms?}`. */
+export type ErrorPayload = z.infer<typeof errorPayloadSchema>;
 
 /** Body of every HTTP error response: `{"error":{"code","message","retryable"}}`. */
 export interface ErrorBody {

@@ -24,6 +24,8 @@ export {
   RUN_STATUSES,
   isFinalStatus,
   type AsyncChatAccepted,
+  type CancelResponse,
+  type TicketResponse,
   type HealthResponse,
   type ModelInfo,
   type ModelsResponse,
@@ -59,3 +61,5 @@ export {
   type ServerFrame,
 } from './frames.js';
 export { formatSseComment, formatSseEvent, parseAfterSeq } from './sse.js';
+export * from './schemas.js';
+export { createOpenApiDocument, type OpenApiOptions } from './openapi.js';

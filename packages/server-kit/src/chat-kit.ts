@@ -16,7 +16,7 @@ import { attachWebSocketMode, type WebSocketMode, type WebSocketModeOptions } fr
 import { createApiKeyAuthenticator, type Authenticate } from './principal.js';
 import type { Provider } from './provider.js';
 import { createSimulatedProvider } from './providers/simulated.js';
-import { registerHealthRoute, registerModelsRoute } from './routes/meta.js';
+import { registerHealthRoute, registerModelsRoute, registerOpenApiRoute } from './routes/meta.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerTicketRoute } from './routes/ws-ticket.js';
 import { overhead } from './http/overhead.js';
@@ -142,6 +142,7 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
   const modes = new Set(options.modes ?? MODES);
   const open = new Router();
   registerHealthRoute(open, context);
+  registerOpenApiRoute(open, context);
   if (metrics) {
     metrics.trackStreams(() => countStreams(context));
     open.get('/metrics', async (ctx) => {

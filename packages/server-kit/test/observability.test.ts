@@ -58,3 +58,18 @@ describe('metrics, logs and overhead', () => {
     }
   });
 });
+
+describe('OpenAPI', () => {
+  it('serves an OpenAPI 3.1 document whose request schema states the limits the server enforces', async () => {
+    const response = await fetch(`${server.url}/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = await response.json();
+    expect(document.openapi).toBe('3.1.0');
+    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/sync/chat', '/api/async/chat', '/api/sse/chat', '/api/runs/{id}/cancel']));
+    const request = document.components.schemas.ChatRequest;
+    expect(request.properties.max_tokens.maximum).toBe(4096);
+    expect(request.properties.messages.items.properties.role.enum).toEqual(['system', 'user', 'assistant']);
+    expect(document.components.schemas.RunEvent.oneOf ?? document.components.schemas.RunEvent.anyOf).toHaveLength(4);
+    expect(document.security).toEqual([{ bearer: [] }]);
+  });
+});
