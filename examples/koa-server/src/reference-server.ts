@@ -12,6 +12,7 @@ import Koa from 'koa';
 import { pino, type Logger } from 'pino';
 import type { ServerConfig } from './config.js';
 import { requestLog } from './request-log.js';
+import { builtUiRoot, serveStaticUi } from './static-ui.js';
 
 /** A running reference server. */
 export interface ReferenceServer {
@@ -53,6 +54,9 @@ export async function startReferenceServer(config: ServerConfig): Promise<Refere
   });
   app.use(requestLog(logger));
   app.use(kit.middleware());
+  // The built web UI (examples/svelte-web/dist), so `npm start` shows the demo with no nginx in front.
+  const uiRoot = builtUiRoot();
+  if (uiRoot) app.use(serveStaticUi({ root: uiRoot }));
   const server = createServer(
     // Slow-header and slow-body clients are cut off; responses (long streams) are not limited by these.
     { headersTimeout: 10_000, requestTimeout: 30_000 },

@@ -2,14 +2,29 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import Koa from 'koa';
+import { join, sep } from 'node:path';
+import Koa, { type Middleware } from 'koa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { serveStaticUi } from './static-ui.js';
+import { builtUiRoot, serveStaticUi } from './static-ui.js';
+
+// Stands in for the kit: answers its own routes, leaves anything else unanswered (Koa's plain 404).
+const ROUTES = new Set(['GET /api/models', 'POST /api/sync/chat', 'GET /healthz', 'GET /docs']);
+const api: Middleware = async (ctx, next) => {
+  const route = `${ctx.method} ${ctx.path}`;
+  if (ROUTES.has(route)) ctx.body = { api: route };
+  else await next();
+};
+
+async function listen(app: Koa): Promise<{ server: Server; base: string }> {
+  const server = createServer(app.callback());
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, base: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
 
 describe('serveStaticUi', () => {
   let root: string;
-  let server: Server;
+  let before: { server: Server; base: string };
+  let after: { server: Server; base: string };
   let base: string;
 
   beforeAll(async () => {
@@ -18,21 +33,13 @@ describe('serveStaticUi', () => {
     writeFileSync(join(root, 'index.html'), '<!doctype html><title>chatwire</title>');
     writeFileSync(join(root, 'assets', 'index-abc123.js'), 'console.log(1)');
     writeFileSync(join(root, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
-    const app = new Koa();
-    app.use(serveStaticUi({ root }));
-    // Stands in for the kit: answers its own routes; anything else is left unanswered (404).
-    const routes = new Set(['GET /api/models', 'POST /api/sync/chat', 'GET /healthz']);
-    app.use((ctx) => {
-      const route = `${ctx.method} ${ctx.path}`;
-      if (routes.has(route)) ctx.body = { api: route };
-    });
-    server = createServer(app.callback());
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    before = await listen(new Koa().use(serveStaticUi({ root })).use(api));
+    after = await listen(new Koa().use(api).use(serveStaticUi({ root })));
+    base = before.base;
   });
 
   afterAll(async () => {
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const { server } of [before, after]) await new Promise<void>((resolve) => server.close(() => resolve()));
     rmSync(root, { recursive: true, force: true });
   });
 
@@ -61,20 +68,37 @@ describe('serveStaticUi', () => {
     expect((await fetch(`${base}/assets/gone-123.js`)).status).toBe(404);
   });
 
-  it('leaves /api, /ws and /healthz to the API, whatever the method', async () => {
-    expect(await (await fetch(`${base}/api/models`)).json()).toEqual({ api: 'GET /api/models' });
-    expect(await (await fetch(`${base}/api/sync/chat`, { method: 'POST' })).json()).toEqual({
-      api: 'POST /api/sync/chat',
-    });
-    expect(await (await fetch(`${base}/healthz`)).json()).toEqual({ api: 'GET /healthz' });
-    // An unknown API path is the API's 404, not the app.
-    expect((await fetch(`${base}/api/nope`)).status).toBe(404);
-    expect((await fetch(`${base}/ws/chat`)).status).toBe(404);
+  it('never shadows a route of the app, whatever the method or the order it is mounted in', async () => {
+    for (const url of [before.base, after.base]) {
+      expect(await (await fetch(`${url}/api/models`)).json()).toEqual({ api: 'GET /api/models' });
+      expect(await (await fetch(`${url}/api/sync/chat`, { method: 'POST' })).json()).toEqual({
+        api: 'POST /api/sync/chat',
+      });
+      expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ api: 'GET /healthz' });
+      expect(await (await fetch(`${url}/docs`)).json()).toEqual({ api: 'GET /docs' });
+      expect(await (await fetch(`${url}/`)).text()).toContain('<title>chatwire</title>');
+    }
+  });
+
+  it('keeps unknown API paths 404s instead of answering them with the app', async () => {
+    for (const path of ['/api/nope', '/ws/chat', '/metrics']) {
+      const response = await fetch(`${base}${path}`);
+      expect(response.status, path).toBe(404);
+      expect(await response.text(), path).not.toContain('<title>');
+    }
   });
 
   it('never serves files outside the root', async () => {
     const response = await fetch(`${base}/..%2f..%2fetc%2fpasswd`);
     expect([400, 403, 404]).toContain(response.status);
     expect(await response.text()).not.toContain('root:');
+  });
+});
+
+describe('builtUiRoot', () => {
+  it('finds the Svelte UI that `npm run build` put in examples/svelte-web/dist', () => {
+    const root = builtUiRoot();
+    expect(root).toBeDefined();
+    expect(root?.replaceAll(sep, '/')).toMatch(/examples\/svelte-web\/dist\/?$/);
   });
 });

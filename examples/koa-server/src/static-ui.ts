@@ -8,20 +8,21 @@ import type { Middleware } from 'koa';
 export interface StaticUiOptions {
   /** Folder of the built single-page app; it must hold `index.html`. */
   root: string;
-  /** Path prefixes that belong to the API and are never answered with the app (default `/api`, `/ws`, `/healthz`). */
+  /** Path prefixes of the API, whose unknown paths stay 404s instead of getting the app (default: the kit's). */
   apiPrefixes?: readonly string[];
 }
 
-const DEFAULT_API_PREFIXES = ['/api', '/ws', '/healthz'] as const;
+const DEFAULT_API_PREFIXES = ['/api', '/ws', '/healthz', '/metrics', '/openapi.json'] as const;
 const YEAR_SECONDS = 365 * 24 * 60 * 60;
 
 /**
  * Serves a built single-page app (the Svelte UI) from the same Koa app as the API, so `npm start` needs no nginx.
  *
- * `GET`/`HEAD` requests for a file under `root` get that file; other paths outside the API get `index.html` (the
- * app routes itself), while a missing file with an extension (`/assets/gone.js`) stays a 404. Vite's hashed bundles
- * under `/assets/` are cached for a year; everything else, `index.html` above all, is revalidated on every load.
- * Mount it before the kit's middleware; API paths pass straight through.
+ * It only answers `GET`/`HEAD` requests that the rest of the app left unanswered, so it can be mounted anywhere and
+ * never shadows a route: such a request gets the file under `root`, or `index.html` for any other path outside the
+ * API (the app routes itself), while a missing file with an extension (`/assets/gone.js`) stays a 404. Vite's hashed
+ * bundles under `/assets/` are cached for a year; everything else, `index.html` above all, is revalidated on every
+ * load.
  *
  * @example
  * const root = builtUiRoot();
@@ -36,7 +37,9 @@ export function serveStaticUi(options: StaticUiOptions): Middleware {
     apiPrefixes.some((prefix) => path === prefix || path.startsWith(`${prefix}/`));
 
   return async (ctx, next) => {
-    if ((ctx.method !== 'GET' && ctx.method !== 'HEAD') || isApiPath(ctx.path)) return next();
+    await next();
+    const unanswered = ctx.status === 404 && ctx.body == null && ctx.respond !== false;
+    if (!unanswered || (ctx.method !== 'GET' && ctx.method !== 'HEAD') || isApiPath(ctx.path)) return;
     const sendOptions = {
       root,
       index: 'index.html',
@@ -52,7 +55,7 @@ export function serveStaticUi(options: StaticUiOptions): Middleware {
       if (!isNotFound(error)) throw error;
     }
     // A path that names a file (it has an extension) and is missing is a real 404, not an app route.
-    if (/\.[a-z0-9]+$/i.test(ctx.path)) return next();
+    if (/\.[a-z0-9]+$/i.test(ctx.path)) return;
     await send(ctx, 'index.html', sendOptions);
   };
 }

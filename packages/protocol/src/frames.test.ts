@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isRunEventFrame, parseClientFrame } from './frames.js';
+import { parseClientFrame } from './frame-parser.js';
+import { isRunEventFrame } from './frames.js';
 
 describe('parseClientFrame', () => {
   it('parses chat frames with their tags into a normalised request', () => {

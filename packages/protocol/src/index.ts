@@ -1,3 +1,5 @@
+// The light entry: types and zod-free helpers, safe for browser bundles. Validation lives in
+// `@chatwire/protocol/validation`.
 export { MODES, PROTOCOL_VERSION, isMode, type Mode } from './modes.js';
 export {
   ERROR_CODES,
@@ -25,31 +27,27 @@ export {
   isFinalStatus,
   type AsyncChatAccepted,
   type CancelResponse,
-  type TicketResponse,
   type HealthResponse,
   type ModelInfo,
   type ModelsResponse,
   type RunSnapshot,
   type RunStatus,
   type SyncChatResponse,
+  type TicketResponse,
 } from './responses.js';
 export {
   DEFAULT_REQUEST_LIMITS,
   ROLES,
-  chatRequestSchema,
-  parseChatRequest,
-  parseJson,
   type ChatMessage,
   type ChatRequest,
   type NormalizedChatRequest,
   type ParseResult,
   type RequestLimits,
   type Role,
-} from './request.js';
+} from './request-types.js';
 export {
   isRunEventFrame,
   isRunIdShape,
-  parseClientFrame,
   type CancelFrame,
   type ChatFrame,
   type ClientFrame,
@@ -61,5 +59,3 @@ export {
   type ServerFrame,
 } from './frames.js';
 export { formatSseComment, formatSseEvent, parseAfterSeq } from './sse.js';
-export * from './schemas.js';
-export { createOpenApiDocument, type OpenApiOptions } from './openapi.js';

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ERROR_STATUS } from './errors.js';
-import { chatRequestSchema, type RequestLimits } from './request.js';
-import './schemas.js';
+import { chatRequestSchema } from './request.js';
+import type { RequestLimits } from './request-types.js';
+import * as schemas from './schemas.js';
 
 /** Options of {@link createOpenApiDocument}. */
 export interface OpenApiOptions {
@@ -62,12 +63,18 @@ const creationErrors = errors(
  */
 export function createOpenApiDocument(options: OpenApiOptions = {}): Json {
   const uri = (id: string) => `#/components/schemas/${id}`;
-  const { schemas } = z.toJSONSchema(z.globalRegistry, { uri }) as { schemas: Record<string, Json> };
+  // Every protocol schema that carries an id becomes a component; nested ones are referenced by `$ref`.
+  const registry = z.registry<{ id: string }>();
+  for (const schema of Object.values(schemas)) {
+    const id = z.globalRegistry.get(schema)?.id;
+    if (id) registry.add(schema, { id });
+  }
+  const { schemas: generated } = z.toJSONSchema(registry, { uri }) as { schemas: Record<string, Json> };
   const request = z.toJSONSchema(chatRequestSchema(options.limits), { io: 'input' }) as Json;
   const components: Record<string, Json> = {
     ChatRequest: { ...request, description: 'Exactly one of `message` and `messages`.' },
   };
-  for (const [id, schema] of Object.entries(schemas)) components[id] = schema;
+  for (const [id, schema] of Object.entries(generated)) components[id] = schema;
   for (const schema of Object.values(components)) {
     delete schema.$schema;
     delete schema.$id;

@@ -16,7 +16,7 @@ import { attachWebSocketMode, type WebSocketMode, type WebSocketModeOptions } fr
 import { createApiKeyAuthenticator, type Authenticate } from './principal.js';
 import type { Provider } from './provider.js';
 import { createSimulatedProvider } from './providers/simulated.js';
-import { registerHealthRoute, registerModelsRoute, registerOpenApiRoute } from './routes/meta.js';
+import { registerHealthRoute, registerModelsRoute, registerOpenApiRoute, registerReadyRoute } from './routes/meta.js';
 import { registerRunRoutes } from './routes/runs.js';
 import { registerTicketRoute } from './routes/ws-ticket.js';
 import { overhead } from './http/overhead.js';
@@ -24,6 +24,7 @@ import { createKitMetrics, type KitMetricsOptions } from './metrics.js';
 import { createRunEngine, type RunEngine, type RunObserver } from './run-engine.js';
 import { combineObservers, createRunLogObserver } from './run-log.js';
 import { createRunLimits, type RunLimitsOptions } from './run-limits.js';
+import type { JobQueue } from './job-queue.js';
 import type { RunStore } from './store.js';
 import { createMemoryRunStore } from './stores/memory.js';
 import { createTicketIssuer } from './ws-ticket.js';
@@ -34,6 +35,8 @@ export interface ChatKitOptions {
   provider?: Provider;
   /** Where runs live (default: a memory store). */
   store?: RunStore;
+  /** Where polling runs wait for a worker of any instance (default: none, run where accepted); see `createRedisBackend`. */
+  jobQueue?: JobQueue;
   /** Which modes to serve (default: all four). */
   modes?: readonly Mode[];
   /** Model used when a request names none (default: the provider's). */
@@ -118,6 +121,7 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     provider,
     store,
     limits: createRunLimits(options.runLimits),
+    ...(options.jobQueue ? { jobQueue: options.jobQueue } : {}),
     observer: combineObservers(createRunLogObserver(logger), metrics?.observer, options.observer),
     ...(options.defaultModel === undefined ? {} : { defaultModel: options.defaultModel }),
     ...(options.disconnectGraceMs === undefined ? {} : { disconnectGraceMs: options.disconnectGraceMs }),
@@ -142,6 +146,7 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
   const modes = new Set(options.modes ?? MODES);
   const open = new Router();
   registerHealthRoute(open, context);
+  registerReadyRoute(open, context);
   registerOpenApiRoute(open, context);
   if (metrics) {
     metrics.trackStreams(() => countStreams(context));

@@ -12,11 +12,17 @@ export interface DisconnectPolicy {
   close(): void;
 }
 
-/** Creates the policy; `isActive` says whether the run is still going, `onExpire` cancels it. */
+/**
+ * Creates the policy; `isActive` says whether this process drives the run, `onExpire` cancels it. With `countShared`
+ * (a store's `countFollowers`), readers in every instance count: the last one to leave, wherever it was, starts the
+ * grace period, and the run is cancelled only if no instance has a reader when it ends. A follower instance that dies
+ * without detaching leaves its readers counted, so such a run runs to its end instead: failing open, not closed.
+ */
 export function createDisconnectPolicy(
   graceMs: number,
   isActive: (id: string) => boolean,
   onExpire: (id: string) => void,
+  countShared?: (id: string, delta: number) => Promise<number>,
 ): DisconnectPolicy {
   const followers = new Map<string, number>();
   const timers = new Map<string, NodeJS.Timeout>();
@@ -27,10 +33,27 @@ export function createDisconnectPolicy(
     timers.delete(id);
   };
 
+  const expire = (id: string) => {
+    if (followers.has(id)) return;
+    if (!countShared) return void (isActive(id) && onExpire(id));
+    countShared(id, 0).then((total) => total === 0 && onExpire(id), () => {});
+  };
+
+  const schedule = (id: string) => {
+    clear(id);
+    const timer = setTimeout(() => {
+      timers.delete(id);
+      expire(id);
+    }, graceMs);
+    timer.unref();
+    timers.set(id, timer);
+  };
+
   return {
     attach(id) {
       followers.set(id, (followers.get(id) ?? 0) + 1);
       clear(id);
+      countShared?.(id, 1).catch(() => {});
       let detached = false;
       return () => {
         if (detached) return;
@@ -38,13 +61,12 @@ export function createDisconnectPolicy(
         const count = (followers.get(id) ?? 1) - 1;
         if (count > 0) return void followers.set(id, count);
         followers.delete(id);
-        if (!isActive(id)) return;
-        const timer = setTimeout(() => {
-          timers.delete(id);
-          if (!followers.has(id) && isActive(id)) onExpire(id);
-        }, graceMs);
-        timer.unref();
-        timers.set(id, timer);
+        if (!countShared) return void (isActive(id) && schedule(id));
+        // Another instance may still have readers: then the last of them starts the grace period there.
+        countShared(id, -1).then(
+          (total) => total === 0 && !followers.has(id) && schedule(id),
+          () => schedule(id),
+        );
       };
     },
     forget(id) {

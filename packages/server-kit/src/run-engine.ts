@@ -12,6 +12,7 @@ import {
 } from '@chatwire/protocol';
 import { ChatError } from './chat-error.js';
 import { createDisconnectPolicy } from './disconnect-policy.js';
+import type { JobQueue, RunJob } from './job-queue.js';
 import type { Principal } from './principal.js';
 import type { Provider } from './provider.js';
 import { createRunId } from './run-id.js';
@@ -33,6 +34,8 @@ export interface RunEngineOptions {
   disconnectGraceMs?: number;
   /** Admission control for new runs (default: {@link createRunLimits} defaults). */
   limits?: RunLimits;
+  /** Where polling-mode runs wait for a worker (default: none, they run in this process at once). */
+  jobQueue?: JobQueue;
   /** Told when runs start, stream their first token and end (metrics, logs). */
   observer?: RunObserver;
   now?: () => number;
@@ -107,8 +110,16 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
   const policy = createDisconnectPolicy(
     options.disconnectGraceMs ?? 30_000,
     (id) => running.has(id),
-    (id) => running.get(id)?.controller.abort(new ChatError('cancelled', 'nobody was reading the run')),
+    (id) => {
+      const local = running.get(id);
+      // With a shared store the run may be written by another instance: the cancel request reaches it there.
+      if (local) local.controller.abort(new ChatError('cancelled', 'nobody was reading the run'));
+      else store.requestCancel(id).catch(() => {});
+    },
+    store.countFollowers?.bind(store),
   );
+  const { jobQueue } = options;
+  jobQueue?.process((job) => runJob(job));
   let modelCache: { at: number; data: ModelInfo[] } | undefined;
   let closing = false;
 
@@ -152,19 +163,29 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
     let tokens = 0;
     let firstTokenMs: number | undefined;
     let terminal: DoneEvent | ErrorEvent | undefined;
-    const emit = (body: RunEventBody) => {
+    let storeFailed = false;
+    const emit = async (body: RunEventBody) => {
       const event = { id, seq: ++seq, ...body } as RunEvent;
+      try {
+        await store.append(event);
+      } catch (error) {
+        storeFailed = true;
+        throw error;
+      }
       if (event.type === 'token' && tokens++ === 0) {
         firstTokenMs = performance.now() - started;
         observer?.firstToken?.(info, firstTokenMs);
       }
       if (isTerminalEvent(event)) terminal = event;
-      return store.append(event);
     };
-    observer?.runStarted?.(info);
     const stopListening = store.onCancel(id, () => controller.abort(new ChatError('cancelled', 'the run was cancelled')));
     const abortError = () =>
       controller.signal.reason instanceof ChatError ? controller.signal.reason : new ChatError('cancelled', 'the run was cancelled');
+    // Listening first, then claiming: a cancel sent in between is not missed. A run another process writes, or one
+    // that has ended (cancelled while queued, say), is left alone.
+    const claimed = await store.claim(id).catch(() => false);
+    if (!claimed) return void stopListening();
+    observer?.runStarted?.(info);
     try {
       let finished = false;
       for await (const chunk of provider.stream(request, controller.signal)) {
@@ -182,11 +203,32 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       }
     } catch (caught) {
       const error = controller.signal.aborted ? abortError() : ChatError.from(caught, 'upstream_error');
+      // The store failed under the run: stop paying for tokens that cannot be kept.
+      if (storeFailed && !controller.signal.aborted) controller.abort(error);
       await emit({ type: 'error', ...error.toPayload() }).catch(() => {});
     } finally {
       stopListening();
       if (terminal) observer?.runEnded?.({ info, terminal, tokens, firstTokenMs, durationMs: performance.now() - started });
     }
+  }
+
+  async function enqueue(job: RunJob): Promise<void> {
+    try {
+      await (jobQueue as JobQueue).enqueue(job);
+    } catch (caught) {
+      const queued = ChatError.from(caught);
+      const error = queued.code === 'internal' ? new ChatError('overloaded', 'the job queue is unavailable; retry shortly', { retryAfterMs: 1000, cause: caught }) : queued;
+      await store.append({ id: job.info.id, seq: 1, type: 'error', ...error.toPayload() }).catch(() => {});
+      throw error;
+    }
+  }
+
+  /** A queue worker took `job` (a polling run accepted by any instance): drive it here. */
+  async function runJob({ info, request }: RunJob): Promise<void> {
+    const controller = new AbortController();
+    const done = drive(info, request, controller).finally(() => running.delete(info.id));
+    running.set(info.id, { controller, done });
+    await done;
   }
 
   return {
@@ -207,9 +249,9 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
         const holder = await store.findIdempotent(claim.key);
         if (holder) return attach(holder, fingerprint);
       }
-      const release = await limits.admit(principal);
+      const id = createRunId();
+      const release = await limits.admit(principal, id);
       try {
-        const id = createRunId();
         const created_at = new Date(now()).toISOString();
         const info: RunInfo = { id, model, mode, created_at, owner: principal.id };
         const result = await store.create(info, claim);
@@ -220,6 +262,12 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
         const start: RunEvent = { id, seq: 0, type: 'start', model, created_at };
         if (requestId !== undefined) start.request_id = requestId;
         await store.append(start);
+        if (mode === 'polling' && jobQueue) {
+          await enqueue({ info, request: { ...request, model } });
+          // The run's slot in the per-principal count stays taken until it ends, wherever a worker drives it.
+          release();
+          return { id, model, created_at, attached: false };
+        }
         const controller = new AbortController();
         signal?.addEventListener('abort', () => controller.abort(new ChatError('cancelled', 'the client went away')), { once: true });
         const done = drive(info, { ...request, model }, controller).finally(() => {
@@ -278,6 +326,8 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
 
     async close({ deadlineMs = 0 } = {}) {
       closing = true;
+      // Stop taking queued jobs at once (other instances' workers take them); resolves once ours have returned.
+      const queueClosed = jobQueue?.close();
       const active = [...running.values()];
       const finished = Promise.all(active.map((run) => run.done));
       let timer: NodeJS.Timeout | undefined;
@@ -286,6 +336,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       const interrupted = new ChatError('interrupted', 'the server restarted during the run; resume or retry it');
       for (const run of running.values()) run.controller.abort(interrupted);
       await finished;
+      await queueClosed;
       policy.close();
     },
   };

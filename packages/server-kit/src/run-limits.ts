@@ -12,12 +12,22 @@ export interface RunLimitsOptions {
   runsPerMinute?: number;
   /** A rate-limiter-flexible limiter to use instead (e.g. a Redis one shared by several instances). */
   rateLimiter?: RateLimiterAbstract;
+  /** Where runs in progress are counted per principal (default: in this process; a Redis one shares the count). */
+  counter?: RunCounter;
+}
+
+/** Counts each principal's runs in progress, for `maxConcurrentRunsPerPrincipal`. */
+export interface RunCounter {
+  /** Counts run `runId` for `key` unless `key` already has `max` runs in progress; false when it has. */
+  acquire(key: string, runId: string, max: number): Promise<boolean>;
+  /** Stops counting run `runId` (a shared counter may instead keep it until the run has ended, wherever it runs). */
+  release(key: string, runId: string): void;
 }
 
 /** Admission control for run creations; reads (polls, resumes) never pass through it. */
 export interface RunLimits {
-  /** Admits one new run for `principal` or throws; call the returned function when the run ends. */
-  admit(principal: Principal): Promise<() => void>;
+  /** Admits run `runId` for `principal` or throws; call the returned function when the run ends. */
+  admit(principal: Principal, runId?: string): Promise<() => void>;
   /** Runs admitted and not yet released. */
   active(): number;
 }
@@ -27,39 +37,59 @@ export function createRunLimits(options: RunLimitsOptions = {}): RunLimits {
   const maxRuns = options.maxConcurrentRuns ?? 2000;
   const maxPerPrincipal = options.maxConcurrentRunsPerPrincipal ?? 10;
   const limiter = options.rateLimiter ?? new RateLimiterMemory({ points: options.runsPerMinute ?? 60, duration: 60 });
-  const perPrincipal = new Map<string, number>();
+  const counter = options.counter ?? createMemoryRunCounter();
   let total = 0;
+  let anonymousRuns = 0;
 
   return {
-    async admit(principal) {
+    async admit(principal, runId = `run-${++anonymousRuns}`) {
       const key = principal.rateKey ?? principal.id;
       if (total >= maxRuns) {
         throw new ChatError('overloaded', 'the server is at capacity; retry shortly', { retryAfterMs: 1000 });
       }
-      if ((perPrincipal.get(key) ?? 0) >= maxPerPrincipal) {
+      // Counted before the rate limit is consumed, so a refused run costs none of the principal's budget.
+      if (!(await counter.acquire(key, runId, maxPerPrincipal))) {
         throw new ChatError('rate_limited', `at most ${maxPerPrincipal} runs may be in progress at once`, { retryAfterMs: 1000 });
       }
       try {
         await limiter.consume(key);
       } catch (error) {
+        counter.release(key, runId);
         if (error instanceof RateLimiterRes) {
           const retryAfterMs = Math.max(1, error.msBeforeNext);
           throw new ChatError('rate_limited', 'too many runs started; slow down', { retryAfterMs, cause: error });
         }
-        throw new ChatError('internal', 'the rate limiter failed', { cause: error });
+        // A shared limiter that cannot be reached (Redis away): a retryable refusal, not a bug.
+        throw new ChatError('overloaded', 'the rate limiter is unavailable; retry shortly', { retryAfterMs: 1000, cause: error });
       }
       total++;
-      perPrincipal.set(key, (perPrincipal.get(key) ?? 0) + 1);
       let released = false;
       return () => {
         if (released) return;
         released = true;
         total--;
-        const count = (perPrincipal.get(key) ?? 1) - 1;
-        if (count > 0) perPrincipal.set(key, count);
-        else perPrincipal.delete(key);
+        counter.release(key, runId);
       };
     },
     active: () => total,
+  };
+}
+
+/** The default {@link RunCounter}: this process's runs only. */
+function createMemoryRunCounter(): RunCounter {
+  const perKey = new Map<string, Set<string>>();
+  return {
+    async acquire(key, runId, max) {
+      const runs = perKey.get(key) ?? new Set<string>();
+      if (runs.size >= max) return false;
+      runs.add(runId);
+      perKey.set(key, runs);
+      return true;
+    },
+    release(key, runId) {
+      const runs = perKey.get(key);
+      runs?.delete(runId);
+      if (runs?.size === 0) perKey.delete(key);
+    },
   };
 }

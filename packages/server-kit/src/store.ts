@@ -43,9 +43,12 @@ export interface WaitOptions {
 
 /**
  * Where runs and their events live. All four modes read runs only from here, so any mode (or, with a shared store,
- * any instance) can poll, follow or resume any run. Implementations: `createMemoryRunStore` (later a Redis one).
+ * any instance) can poll, follow or resume any run. Implementations: `createMemoryRunStore` and, in
+ * `@chatwire/server-kit/redis`, `createRedisRunStore`.
  *
- * A run has one writer (the engine that started it); events arrive with consecutive seqs starting at 0.
+ * A run has one writer (the engine that {@link RunStore.claim}ed it); events arrive with consecutive seqs starting at 0.
+ * A shared store may also end a run itself: `interrupted` when its writer's process died, `cancelled` when it was
+ * cancelled before any writer claimed it.
  */
 export interface RunStore {
   /**
@@ -68,6 +71,19 @@ export interface RunStore {
   requestCancel(id: string): Promise<boolean>;
   /** Calls `listener` when someone asks to cancel run `id`; returns the unsubscribe function. */
   onCancel(id: string, listener: () => void): () => void;
+  /**
+   * Makes this process the writer of run `id`, before its first event after `start`. A shared store holds the claim
+   * under a lease the process renews while it lives; if it dies, the store ends the run with `interrupted`. False
+   * when the run is unknown, has ended, was cancelled, or another process claimed it: then do not write to it.
+   */
+  claim(id: string): Promise<boolean>;
+  /**
+   * Adds `delta` (1, -1, or 0 to read) to the number of readers following run `id` in every process sharing the store,
+   * and returns the new total. Optional: without it, the disconnect policy counts this process's readers only.
+   */
+  countFollowers?(id: string, delta: number): Promise<number>;
+  /** Resolves when the store answers, rejects when it cannot be reached (`/readyz`). */
+  ping?(): Promise<void>;
   /** Releases timers and connections. */
   close(): Promise<void>;
 }

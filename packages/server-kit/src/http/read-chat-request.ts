@@ -1,4 +1,5 @@
-import { parseChatRequest, parseJson, type NormalizedChatRequest, type RequestLimits } from '@chatwire/protocol';
+import type { NormalizedChatRequest, RequestLimits } from '@chatwire/protocol';
+import { parseChatRequest, parseJson } from '@chatwire/protocol/validation';
 import type { Context } from 'koa';
 import getRawBody from 'raw-body';
 import { ChatError } from '../chat-error.js';

@@ -1,4 +1,5 @@
-import { parseClientFrame, type ErrorFrame, type RunEvent, type ServerFrame } from '@chatwire/protocol';
+import type { ErrorFrame, RunEvent, ServerFrame } from '@chatwire/protocol';
+import { parseClientFrame } from '@chatwire/protocol/validation';
 import type { WebSocket } from 'ws';
 import { ChatError } from '../chat-error.js';
 import type { KitContext } from '../kit-context.js';

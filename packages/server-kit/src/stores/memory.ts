@@ -1,5 +1,6 @@
-import { isTerminalEvent, type RunEvent, type RunStatus } from '@chatwire/protocol';
+import { isTerminalEvent, type RunEvent } from '@chatwire/protocol';
 import { ChatError } from '../chat-error.js';
+import { statusAfter } from '../run-status.js';
 import type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from '../store.js';
 
 /** Options of {@link createMemoryRunStore}. */
@@ -19,6 +20,7 @@ interface Entry {
   expiresAt: number;
   waiters: Set<() => void>;
   cancelListeners: Set<() => void>;
+  claimed: boolean;
   idempotency?: IdempotencyClaim;
 }
 
@@ -99,6 +101,7 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
         expiresAt: Number.POSITIVE_INFINITY,
         waiters: new Set(),
         cancelListeners: new Set(),
+        claimed: false,
       };
       if (idempotency) {
         entry.idempotency = idempotency;
@@ -175,26 +178,18 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
       return () => entry.cancelListeners.delete(listener);
     },
 
+    async claim(id: string) {
+      const entry = live(id);
+      if (!entry || entry.state.terminal || entry.claimed) return false;
+      entry.claimed = true;
+      return true;
+    },
+
+    async ping() {},
+
     async close() {
       clearInterval(sweeper);
       for (const entry of runs.values()) wake(entry);
     },
   };
-}
-
-function statusAfter(status: RunStatus, event: RunEvent): RunStatus {
-  switch (event.type) {
-    case 'start':
-      return 'pending';
-    case 'token':
-      return 'processing';
-    case 'done':
-      return 'completed';
-    case 'error':
-      return event.code === 'cancelled' ? 'cancelled' : 'failed';
-    default: {
-      const unreachable: never = event;
-      return unreachable ?? status;
-    }
-  }
 }

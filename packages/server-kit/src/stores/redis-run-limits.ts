@@ -1,0 +1,54 @@
+import { RateLimiterRedis } from 'rate-limiter-flexible';
+import type { RunCounter } from '../run-limits.js';
+import { storeUnavailable } from './redis-keys.js';
+import { defineScripts } from './redis-scripts.js';
+import type { RedisRunStore } from './redis.js';
+
+// A slot taken for a run that does not exist yet (admitted, not yet created) is kept this long before it counts as lost.
+const MISSING_RUN_GRACE_MS = 60_000;
+
+/**
+ * A {@link RunCounter} in Redis: each principal's runs in progress are a sorted set shared by every instance. Before
+ * counting, runs that have ended (anywhere, or ended by a reaper after their instance died) are dropped, so a slot
+ * never leaks and a polling run queued on one instance and driven on another counts until it really ends.
+ *
+ * @example
+ * createRunLimits({ counter: createRedisRunCounter(store), rateLimiter: createRedisRateLimiter(store) });
+ */
+export function createRedisRunCounter(store: RedisRunStore): RunCounter {
+  const run = defineScripts(store.client);
+  const { keys } = store;
+  return {
+    async acquire(key, runId, max) {
+      try {
+        return (await run('admit', keys.prefix, keys.active(key), runId, max, MISSING_RUN_GRACE_MS, 24 * 60 * 60_000)) === 1;
+      } catch (error) {
+        throw storeUnavailable(error);
+      }
+    },
+    release(key, runId) {
+      // Only frees the slot if the run has ended or never came to be; a queued run keeps it until it ends.
+      run('release', keys.prefix, keys.active(key), runId).catch(() => {});
+    },
+  };
+}
+
+/** Options of {@link createRedisRateLimiter}. */
+export interface RedisRateLimiterOptions {
+  /** Run creations per principal per window (default 60). */
+  points?: number;
+  /** The window in seconds (default 60). */
+  durationSeconds?: number;
+}
+
+/** A rate-limiter-flexible limiter on the store's Redis, so `runsPerMinute` holds across instances. */
+export function createRedisRateLimiter(store: RedisRunStore, options: RedisRateLimiterOptions = {}): RateLimiterRedis {
+  return new RateLimiterRedis({
+    storeClient: store.client,
+    keyPrefix: store.keys.rate,
+    points: options.points ?? 60,
+    duration: options.durationSeconds ?? 60,
+    // Refuse at once while Redis is away instead of queueing behind reconnection.
+    rejectIfRedisNotReady: true,
+  });
+}

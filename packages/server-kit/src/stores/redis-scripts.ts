@@ -1,0 +1,207 @@
+/**
+ * The Redis store's Lua scripts. Each runs atomically, so a run gets exactly one terminal event even when its writer,
+ * a reaper (dead writer) and a cancel race, and seqs stay consecutive. Every script takes `prefix` and builds key
+ * names the same way as `createRedisKeys`.
+ */
+
+// Shared by the scripts that write events. seq '' means "the next one": used to end a run from outside its writer.
+const APPEND = `
+local function keysOf(prefix, id)
+  local meta = prefix .. 'run:{' .. id .. '}'
+  return meta, meta .. ':events', meta .. ':text'
+end
+local function append(prefix, id, seqArg, json, text, terminal, status, ttl, activeTtl, maxLen)
+  local meta, events, textKey = keysOf(prefix, id)
+  if redis.call('EXISTS', meta) == 0 then return 'missing' end
+  local f = redis.call('HMGET', meta, 'ended', 'last_seq', 'idem', 'driver')
+  if f[1] == '1' then return 'ended' end
+  local last = tonumber(f[2])
+  local seq = tonumber(seqArg)
+  if seq == nil then
+    seq = last + 1
+    local event = cjson.decode(json)
+    event['id'] = id
+    event['seq'] = seq
+    json = cjson.encode(event)
+  elseif seq ~= last + 1 then
+    return 'order'
+  end
+  redis.call('XADD', events, 'MAXLEN', '~', maxLen, '0-' .. (seq + 1), 'e', json)
+  redis.call('HSET', meta, 'last_seq', seq, 'status', status)
+  if text ~= '' then redis.call('APPEND', textKey, text) end
+  local keep = activeTtl
+  if terminal == '1' then
+    redis.call('HSET', meta, 'ended', '1', 'terminal', json)
+    keep = ttl
+    if f[4] then redis.call('SREM', prefix .. 'instance:' .. f[4] .. ':runs', id) end
+  end
+  redis.call('PEXPIRE', meta, keep)
+  redis.call('PEXPIRE', events, keep)
+  redis.call('PEXPIRE', textKey, keep)
+  if f[3] then redis.call('PEXPIRE', f[3], keep) end
+  return 'ok'
+end
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+`;
+
+/** ARGV: prefix, id, info JSON, activeTtl, idempotency key name ('' none), its value → {'created'} | {'held', value} | {'duplicate'}. */
+export const CREATE = `${APPEND}
+local prefix, id, info, activeTtl, idemKey, idemValue = unpack(ARGV)
+local meta = keysOf(prefix, id)
+if redis.call('EXISTS', meta) == 1 then return {'duplicate'} end
+if idemKey ~= '' then
+  local holder = redis.call('GET', idemKey)
+  if holder then return {'held', holder} end
+  redis.call('SET', idemKey, idemValue, 'PX', activeTtl)
+  redis.call('HSET', meta, 'idem', idemKey)
+end
+redis.call('HSET', meta, 'info', info, 'status', 'pending', 'last_seq', -1)
+redis.call('PEXPIRE', meta, activeTtl)
+return {'created'}`;
+
+/** ARGV: prefix, id, seq ('' next), event JSON, text, terminal '1'|'0', status, ttl, activeTtl, maxLen → 'ok' | 'missing' | 'ended' | 'order'. */
+export const APPEND_EVENT = `${APPEND}
+return append(unpack(ARGV))`;
+
+/** ARGV: prefix, id, instance id, activeTtl → {info JSON, last seq, text} when claimed, else nil. */
+export const CLAIM = `${APPEND}
+local prefix, id, instance, activeTtl = unpack(ARGV)
+local meta, _, textKey = keysOf(prefix, id)
+local f = redis.call('HMGET', meta, 'ended', 'driver', 'cancel', 'info', 'last_seq')
+if not f[4] or f[1] == '1' or f[3] == '1' or (f[2] and f[2] ~= instance) then return nil end
+redis.call('HSET', meta, 'driver', instance)
+local runs = prefix .. 'instance:' .. instance .. ':runs'
+redis.call('SADD', runs, id)
+redis.call('PEXPIRE', runs, activeTtl)
+return {f[4], f[5], redis.call('GET', textKey) or ''}`;
+
+/**
+ * ARGV: prefix, id, channel, `cancelled` error JSON, ttl, activeTtl, maxLen → 1 when asked, 0 when unknown or ended.
+ * A run nobody has claimed yet (a queued job) is ended here; otherwise its writer hears it on the channel.
+ */
+export const CANCEL = `${APPEND}
+local prefix, id, channel, json, ttl, activeTtl, maxLen = unpack(ARGV)
+local meta = keysOf(prefix, id)
+local f = redis.call('HMGET', meta, 'ended', 'driver', 'info')
+if not f[3] or f[1] == '1' then return 0 end
+redis.call('HSET', meta, 'cancel', '1')
+if f[2] then
+  redis.call('PUBLISH', channel, id)
+else
+  append(prefix, id, '', json, '', '1', 'cancelled', ttl, activeTtl, maxLen)
+end
+return 1`;
+
+/** ARGV: prefix, instance id, leaseMs, activeTtl. Renews the instance's lease (in Redis time, so clocks may differ). */
+export const HEARTBEAT = `${APPEND}
+local prefix, instance, leaseMs, activeTtl = unpack(ARGV)
+local instances = prefix .. 'instances'
+redis.call('ZADD', instances, nowMs() + tonumber(leaseMs), instance)
+redis.call('PEXPIRE', instances, activeTtl)
+redis.call('PEXPIRE', prefix .. 'instance:' .. instance .. ':runs', activeTtl)
+return 1`;
+
+/**
+ * ARGV: prefix, `interrupted` error JSON, ttl, activeTtl, maxLen → runs ended. Ends every run of every instance whose
+ * lease ran out, then forgets the instance. Several reapers may run at once: a run only ever gets one terminal event.
+ */
+export const REAP = `${APPEND}
+local prefix, json, ttl, activeTtl, maxLen = unpack(ARGV)
+local instances = prefix .. 'instances'
+local ended = 0
+for _, instance in ipairs(redis.call('ZRANGEBYSCORE', instances, '-inf', nowMs(), 'LIMIT', 0, 10)) do
+  local runs = prefix .. 'instance:' .. instance .. ':runs'
+  for _, id in ipairs(redis.call('SMEMBERS', runs)) do
+    if append(prefix, id, '', json, '', '1', 'failed', ttl, activeTtl, maxLen) == 'ok' then ended = ended + 1 end
+  end
+  redis.call('DEL', runs, prefix .. 'instance:' .. instance .. ':wake')
+  redis.call('ZREM', instances, instance)
+end
+return ended`;
+
+/**
+ * ARGV: prefix, id, info JSON, last seq, partial text, `interrupted` error JSON, ttl, activeTtl, maxLen.
+ * Ends a run whose writer lost Redis mid-run. If Redis came back empty, the run is first rebuilt from what the writer
+ * knew (info, last seq, text) so a client resuming after its last seq gets a clear `interrupted` instead of a 404.
+ */
+export const RECOVER = `${APPEND}
+local prefix, id, info, lastSeq, partial, json, ttl, activeTtl, maxLen = unpack(ARGV)
+local meta, _, textKey = keysOf(prefix, id)
+if redis.call('EXISTS', meta) == 0 then
+  redis.call('HSET', meta, 'info', info, 'status', 'processing', 'last_seq', lastSeq)
+  if partial ~= '' then redis.call('SET', textKey, partial) end
+end
+return append(prefix, id, '', json, '', '1', 'failed', ttl, activeTtl, maxLen)`;
+
+/** ARGV: prefix, id, delta → the run's follower count across instances after adding delta (0 for an unknown run). */
+export const FOLLOWERS = `${APPEND}
+local prefix, id, delta = unpack(ARGV)
+local meta = keysOf(prefix, id)
+if redis.call('EXISTS', meta) == 0 then return 0 end
+local count = redis.call('HINCRBY', meta, 'followers', delta)
+if count < 0 then
+  redis.call('HSET', meta, 'followers', 0)
+  count = 0
+end
+return count`;
+
+/**
+ * ARGV: prefix, active set key, run id, max, missing-run grace ms, set ttl → 1 admitted, 0 refused. Before counting,
+ * drops runs that have ended or vanished, so a run ended anywhere (or by a reaper) frees its slot without a release.
+ */
+export const ADMIT = `${APPEND}
+local prefix, key, id, max, grace, ttl = unpack(ARGV)
+local now = nowMs()
+local members = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+for i = 1, #members, 2 do
+  local meta = keysOf(prefix, members[i])
+  local ended = redis.call('HGET', meta, 'ended')
+  if ended == '1' or (not redis.call('HGET', meta, 'info') and tonumber(members[i + 1]) < now - tonumber(grace)) then
+    redis.call('ZREM', key, members[i])
+  end
+end
+if redis.call('ZCARD', key) >= tonumber(max) then return 0 end
+redis.call('ZADD', key, now, id)
+redis.call('PEXPIRE', key, ttl)
+return 1`;
+
+/** ARGV: prefix, active set key, run id. Frees the run's slot if the run has ended or never came to be. */
+export const RELEASE = `${APPEND}
+local prefix, key, id = unpack(ARGV)
+local meta = keysOf(prefix, id)
+if redis.call('HGET', meta, 'ended') == '1' or not redis.call('HGET', meta, 'info') then redis.call('ZREM', key, id) end
+return 1`;
+
+const SCRIPTS = {
+  create: CREATE,
+  append: APPEND_EVENT,
+  claim: CLAIM,
+  cancel: CANCEL,
+  heartbeat: HEARTBEAT,
+  reap: REAP,
+  recover: RECOVER,
+  followers: FOLLOWERS,
+  admit: ADMIT,
+  release: RELEASE,
+} as const;
+
+/** Runs one of the scripts by name with string/number arguments (all ARGV). */
+export type RunScript = (name: keyof typeof SCRIPTS, ...args: Array<string | number>) => Promise<unknown>;
+
+/** Minimal shape of an ioredis client that can hold scripts. */
+interface ScriptHost {
+  defineCommand(name: string, definition: { numberOfKeys: number; lua: string }): void;
+}
+
+/**
+ * Registers the scripts on `client` (ioredis sends them by SHA and reloads them after a Redis restart) and returns a
+ * caller for them.
+ */
+export function defineScripts(client: ScriptHost): RunScript {
+  for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(`chatwire_${name}`, { numberOfKeys: 0, lua });
+  const commands = client as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>;
+  return (name, ...args) => (commands[`chatwire_${name}`] as (...args: Array<string | number>) => Promise<unknown>)(...args);
+}

@@ -1,0 +1,232 @@
+import { randomBytes } from 'node:crypto';
+import { isTerminalEvent, type DoneEvent, type ErrorEvent, type RunEvent, type RunStatus } from '@chatwire/protocol';
+import type { Redis } from 'ioredis';
+import { ChatError } from '../chat-error.js';
+import { statusAfter } from '../run-status.js';
+import type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from '../store.js';
+import { createRedisConnection, duplicateConnection } from './redis-connection.js';
+import { createRedisKeys, storeUnavailable, type RedisKeys } from './redis-keys.js';
+import { createRedisLease } from './redis-lease.js';
+import { defineScripts } from './redis-scripts.js';
+import { createRedisTail } from './redis-tail.js';
+
+/** Options of {@link createRedisRunStore}: a `url`, or a `client` you keep (the store only duplicates it). */
+export interface RedisRunStoreOptions {
+  /** `redis://[:password@]host:port[/db]` (or `rediss://`). */
+  url?: string;
+  /** An ioredis client to use instead of `url`; the store does not close it. */
+  client?: Redis;
+  /** Prefix of every key and channel (default `chatwire:`); instances sharing runs must share it. */
+  prefix?: string;
+  /** How long an ended run stays readable (default 10 minutes). */
+  ttlMs?: number;
+  /** A run with no new event for this long is dropped even if it never ended (default 1 hour). */
+  activeTtlMs?: number;
+  /** Cap of each run's event stream (default 10,000, above the default 4,096 tokens); older events are trimmed. */
+  maxEventsPerRun?: number;
+  /** How long a silent instance counts as alive before its runs end with `interrupted` (default 3 s). */
+  leaseMs?: number;
+}
+
+/** A {@link RunStore} in Redis, plus what the other Redis helpers of this instance share with it. */
+export interface RedisRunStore extends RunStore {
+  readonly client: Redis;
+  readonly keys: RedisKeys;
+  /** This process's id in the leases. */
+  readonly instanceId: string;
+  countFollowers(id: string, delta: number): Promise<number>;
+  ping(): Promise<void>;
+}
+
+interface Owned {
+  info: string;
+  lastSeq: number;
+  text: string;
+}
+
+/**
+ * A {@link RunStore} that several instances share, so any instance can poll, follow, resume or cancel any run. Each
+ * run's events are a Redis Stream (XADD capped at `maxEventsPerRun`, followed with one multiplexed XREAD BLOCK per
+ * process), its state a hash, both expiring `ttlMs` after the run ends (`activeTtlMs` after its last event while it
+ * runs). Cancels travel on a pub/sub channel to the instance writing the run; a lease that instance renews tells the
+ * others when it died, and they end its runs with `interrupted`.
+ *
+ * @example
+ * const store = createRedisRunStore({ url: process.env.REDIS_URL });
+ * const kit = createChatKit({ store });
+ */
+export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStore {
+  if (!options.client && !options.url) throw new TypeError('createRedisRunStore needs a url or a client');
+  const client = options.client ?? createRedisConnection(options.url as string);
+  const keys = createRedisKeys(options.prefix);
+  const ttlMs = options.ttlMs ?? 10 * 60_000;
+  const activeTtlMs = options.activeTtlMs ?? 60 * 60_000;
+  const maxEvents = options.maxEventsPerRun ?? 10_000;
+  const instanceId = randomBytes(9).toString('base64url');
+  const run = defineScripts(client);
+  const interrupted = new ChatError('interrupted', 'the server running this answer stopped; retry it').toPayload();
+  const interruptedJson = JSON.stringify({ type: 'error', ...interrupted });
+  const cancelledJson = JSON.stringify({ type: 'error', ...new ChatError('cancelled', 'the run was cancelled').toPayload() });
+  const owned = new Map<string, Owned>();
+  const lost = new Set<string>();
+  const listeners = new Map<string, Set<() => void>>();
+  const tail = createRedisTail({ connection: duplicateConnection(client), writer: client, keys, instanceId });
+  const subscriber = duplicateConnection(client);
+  subscriber.on('message', (_channel: string, id: string) => dispatchCancel(id));
+  let subscribed: Promise<unknown> | undefined;
+  // ioredis resubscribes after reconnections, but only to a subscription that once succeeded.
+  const subscribe = () => (subscribed ??= subscriber.subscribe(keys.cancel).catch((error: unknown) => ((subscribed = undefined), Promise.reject(error))));
+  subscribe().catch(() => {});
+  const lease = createRedisLease({
+    client, run, keys, instanceId, ttlMs, activeTtlMs, maxEvents, interruptedJson,
+    leaseMs: options.leaseMs ?? 3000,
+    onRenewed: finishLostRuns,
+  });
+  void lease.renew();
+
+  function dispatchCancel(id: string): void {
+    for (const listener of [...(listeners.get(id) ?? [])]) listener();
+  }
+
+  /** After an outage: end the runs whose writes failed (rebuilding them if Redis came back empty); re-check cancels. */
+  async function finishLostRuns(): Promise<void> {
+    for (const id of [...lost]) {
+      const mirror = owned.get(id);
+      if (!mirror) continue;
+      const args = [keys.prefix, id, mirror.info, mirror.lastSeq, mirror.text, interruptedJson, ttlMs, activeTtlMs, maxEvents];
+      await run('recover', ...args);
+      lost.delete(id);
+      owned.delete(id);
+    }
+    // A cancel published while the subscription was reconnecting is still in the run's hash.
+    const ids = [...owned.keys()].filter((id) => listeners.has(id));
+    if (ids.length === 0) return;
+    const flags = await Promise.all(ids.map((id) => client.hget(keys.meta(id), 'cancel')));
+    ids.forEach((id, index) => flags[index] === '1' && dispatchCancel(id));
+  }
+
+  /** Runs a Redis call; connection failures become `503 overloaded` and mark the written run as lost. */
+  async function call<T>(action: () => Promise<T>, writing?: string): Promise<T> {
+    try {
+      return await action();
+    } catch (error) {
+      if (writing !== undefined && owned.has(writing)) lost.add(writing);
+      throw storeUnavailable(error);
+    }
+  }
+
+  return {
+    client,
+    keys,
+    instanceId,
+
+    async create(info: RunInfo, idempotency?: IdempotencyClaim): Promise<CreateResult> {
+      const idemKey = idempotency ? keys.idempotency(idempotency.key) : '';
+      const idemValue = idempotency ? JSON.stringify({ runId: info.id, fingerprint: idempotency.fingerprint }) : '';
+      const result = (await call(() => run('create', keys.prefix, info.id, JSON.stringify(info), activeTtlMs, idemKey, idemValue))) as string[];
+      if (result[0] === 'duplicate') throw new ChatError('internal', 'duplicate run id');
+      if (result[0] === 'held') return { created: false, ...(JSON.parse(result[1] as string) as { runId: string; fingerprint: string }) };
+      return { created: true };
+    },
+
+    async findIdempotent(key: string) {
+      const value = await call(() => client.get(keys.idempotency(key)));
+      return value === null ? undefined : (JSON.parse(value) as { runId: string; fingerprint: string });
+    },
+
+    async append(event: RunEvent) {
+      const terminal = isTerminalEvent(event);
+      const text = event.type === 'token' ? event.text : '';
+      const args = [keys.prefix, event.id, event.seq, JSON.stringify(event), text, terminal ? '1' : '0', statusAfter('pending', event), ttlMs, activeTtlMs, maxEvents];
+      const result = await call(() => run('append', ...args), event.id);
+      const mirror = owned.get(event.id);
+      if (result === 'missing') {
+        // Redis lost the run under its writer (restarted empty): rebuild it to end it clearly once Redis answers.
+        if (mirror) lost.add(event.id);
+        throw new ChatError('not_found', 'unknown run');
+      }
+      if (result === 'ended') throw new ChatError('internal', 'the run has already ended');
+      if (result === 'order') throw new ChatError('internal', `out-of-order seq ${event.seq}`);
+      if (mirror) {
+        mirror.lastSeq = event.seq;
+        mirror.text += text;
+        if (terminal) owned.delete(event.id);
+      }
+      tail.notify(event.id, event.seq);
+    },
+
+    async get(id: string) {
+      const [hash, text] = await call(() => Promise.all([client.hgetall(keys.meta(id)), client.get(keys.text(id))]));
+      if (hash.info === undefined) return undefined;
+      const state: RunState = {
+        info: JSON.parse(hash.info) as RunInfo,
+        status: (hash.status ?? 'pending') as RunStatus,
+        partial: text ?? '',
+        last_seq: Number(hash.last_seq ?? -1),
+      };
+      if (hash.terminal !== undefined) state.terminal = JSON.parse(hash.terminal) as DoneEvent | ErrorEvent;
+      return state;
+    },
+
+    async read(id: string, after: number, limit = Number.POSITIVE_INFINITY) {
+      const from = `0-${Math.max(0, after + 1) + 1}`;
+      const count = Number.isFinite(limit) ? ['COUNT', Math.max(0, limit)] : [];
+      const [exists, entries] = await call(() =>
+        Promise.all([client.exists(keys.meta(id)), limit <= 0 ? [] : client.xrange(keys.events(id), from, '+', ...(count as ['COUNT', number]))]),
+      );
+      if (exists === 0) return undefined;
+      return entries.map(([, fields]) => JSON.parse(fields[1] as string) as RunEvent);
+    },
+
+    async waitForEvents(id: string, after: number, { timeoutMs, signal }: WaitOptions) {
+      if (signal?.aborted || timeoutMs <= 0) return;
+      const [lastSeq, ended] = await client.hmget(keys.meta(id), 'last_seq', 'ended').catch(() => [null, null]);
+      // Unknown, ended or already newer: return at once; the caller's next read tells which (or reports the outage).
+      if (lastSeq === null || ended === '1' || Number(lastSeq) > after) return;
+      await tail.wait(id, Number(lastSeq), timeoutMs, signal);
+    },
+
+    async requestCancel(id: string) {
+      const asked = await call(() => run('cancel', keys.prefix, id, keys.cancel, cancelledJson, ttlMs, activeTtlMs, maxEvents));
+      // The writer may be this process: no need to wait for the message to come back.
+      if (asked === 1) dispatchCancel(id);
+      return asked === 1;
+    },
+
+    onCancel(id: string, listener: () => void) {
+      const set = listeners.get(id) ?? new Set();
+      set.add(listener);
+      listeners.set(id, set);
+      return () => {
+        set.delete(listener);
+        if (set.size === 0 && listeners.get(id) === set) listeners.delete(id);
+      };
+    },
+
+    async claim(id: string) {
+      // The lease and the cancel subscription must be in place before this process becomes the run's writer.
+      if (!lease.healthy) await lease.renew();
+      if (!lease.healthy) throw storeUnavailable(new Error('the lease could not be renewed'));
+      await call(subscribe);
+      const claimed = (await call(() => run('claim', keys.prefix, id, instanceId, activeTtlMs))) as [string, string, string] | null;
+      if (!claimed) return false;
+      owned.set(id, { info: claimed[0], lastSeq: Number(claimed[1]), text: claimed[2] });
+      return true;
+    },
+
+    async countFollowers(id: string, delta: number) {
+      return Number(await call(() => run('followers', keys.prefix, id, delta)));
+    },
+
+    async ping() {
+      await call(() => client.ping());
+    },
+
+    async close() {
+      await lease.close();
+      await tail.close();
+      subscriber.disconnect();
+      if (!options.client) await client.quit().catch(() => client.disconnect());
+    },
+  };
+}
