@@ -14,8 +14,14 @@ export interface ServerConfig {
   ticketSecret?: string;
   /** How long SIGTERM lets running runs finish before ending them. */
   shutdownDeadlineMs: number;
+  /** Run admission limits (`undefined`: the kit's defaults). */
+  runLimits: { runsPerMinute?: number; maxConcurrentRunsPerPrincipal?: number; maxConcurrentRuns?: number };
   /** pino level: `fatal`, `error`, `warn`, `info` (default), `debug`, `trace` or `silent`. */
   logLevel: string;
+  /** Redis shared by several instances (`REDIS_URL`); unset: one instance with the memory store. */
+  redisUrl?: string;
+  /** How long ended runs stay readable (`CHATWIRE_RUN_TTL_MS`, default the store's 10 minutes). */
+  runTtlMs?: number;
 }
 
 /** Thrown for a setting that cannot work; the message names the variable, never a secret's value. */
@@ -25,7 +31,8 @@ export class ConfigError extends Error {
 
 /**
  * Reads `PORT` (8000), `HOST` (0.0.0.0), `GROQ_API_KEY`, `GROQ_BASE_URL`, `CHATWIRE_PROVIDER`, `DEFAULT_MODEL`,
- * `CHATWIRE_API_KEYS`, `CHATWIRE_ALLOWED_ORIGINS`, `CHATWIRE_TICKET_SECRET` and `CHATWIRE_SHUTDOWN_DEADLINE_MS`.
+ * `CHATWIRE_API_KEYS`, `CHATWIRE_ALLOWED_ORIGINS`, `CHATWIRE_TICKET_SECRET`, `CHATWIRE_SHUTDOWN_DEADLINE_MS`,
+ * `REDIS_URL` and `CHATWIRE_RUN_TTL_MS`.
  * An empty variable counts as unset, so a copied `.env.example` with blank values works as is.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -54,7 +61,18 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     allowedOrigins: list('CHATWIRE_ALLOWED_ORIGINS'),
     shutdownDeadlineMs: Number(deadlineText),
     logLevel: value('LOG_LEVEL') ?? 'info',
+    runLimits: {},
   };
+  for (const [name, field] of [
+    ['CHATWIRE_RUNS_PER_MINUTE', 'runsPerMinute'],
+    ['CHATWIRE_MAX_RUNS_PER_PRINCIPAL', 'maxConcurrentRunsPerPrincipal'],
+    ['CHATWIRE_MAX_RUNS', 'maxConcurrentRuns'],
+  ] as const) {
+    const text = value(name);
+    if (text === undefined) continue;
+    if (!/^[1-9]\d*$/.test(text)) throw new ConfigError(`${name} must be a positive integer, got "${text}"`);
+    config.runLimits[field] = Number(text);
+  }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
   }
@@ -65,5 +83,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (groqBaseUrl) config.groqBaseUrl = groqBaseUrl;
   const defaultModel = value('DEFAULT_MODEL');
   if (defaultModel) config.defaultModel = defaultModel;
+  const redisUrl = value('REDIS_URL');
+  // The URL may carry a password: the message never repeats it.
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  if (redisUrl) config.redisUrl = redisUrl;
+  const ttlText = value('CHATWIRE_RUN_TTL_MS');
+  if (ttlText !== undefined && !/^[1-9]\d*$/.test(ttlText)) throw new ConfigError(`CHATWIRE_RUN_TTL_MS must be milliseconds, got "${ttlText}"`);
+  if (ttlText !== undefined) config.runTtlMs = Number(ttlText);
   return config;
 }

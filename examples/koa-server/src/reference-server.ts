@@ -3,9 +3,11 @@ import type { AddressInfo } from 'node:net';
 import {
   createChatKit,
   createGroqProvider,
+  createMemoryRunStore,
   createSimulatedProvider,
   isClientDisconnect,
   type ChatKit,
+  type ChatKitOptions,
   type Provider,
 } from '@chatwire/server-kit';
 import Koa from 'koa';
@@ -38,9 +40,11 @@ function createProvider(config: ServerConfig): Provider {
 export async function startReferenceServer(config: ServerConfig): Promise<ReferenceServer> {
   const logger: Logger = pino({ level: config.logLevel, base: { service: 'chatwire' } });
   const kit = createChatKit({
+    ...(await runsBackend(config)),
     provider: createProvider(config),
     logger,
     metrics: true,
+    runLimits: config.runLimits,
     apiKeys: config.apiKeys,
     allowedOrigins: config.allowedOrigins,
     ...(config.ticketSecret ? { ticketSecret: config.ticketSecret } : {}),
@@ -82,4 +86,13 @@ export async function startReferenceServer(config: ServerConfig): Promise<Refere
       await closed;
     },
   };
+}
+
+/** Where runs live: Redis shared by every instance when `REDIS_URL` is set, else this process's memory. */
+async function runsBackend(config: ServerConfig): Promise<Pick<ChatKitOptions, 'store' | 'jobQueue' | 'runLimits'>> {
+  const ttl = config.runTtlMs === undefined ? {} : { ttlMs: config.runTtlMs };
+  if (!config.redisUrl) return { store: createMemoryRunStore(ttl) };
+  // Loaded only here, so a single instance never needs ioredis or bullmq.
+  const { createRedisBackend } = await import('@chatwire/server-kit/redis');
+  return createRedisBackend({ url: config.redisUrl, ...ttl });
 }

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { MODES, isChatError, type ChatClient, type ChatMessage, type ChatStream, type Mode } from '@chatwire/client-sdk';
 import { describeError } from './describe-error.js';
 import { formatBytes, formatDuration, formatTable, tokensPerSecond } from './format.js';
@@ -35,6 +36,7 @@ export async function compareModes(
     client.chat({
       mode,
       messages: request.messages,
+      idempotencyKey: randomUUID(), // one per mode: the same key would attach every mode to one run
       ...(request.model === undefined ? {} : { model: request.model }),
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { isChatError, type ChatClient, type ChatMessage, type ChatResult, type ChatStream, type Mode } from '@chatwire/client-sdk';
 import { formatBytes, formatDuration, tokensPerSecond } from './format.js';
 import type { Terminal } from './terminal.js';
@@ -30,6 +31,8 @@ export async function streamAnswer(
   const stream = client.chat({
     mode: request.mode,
     messages: request.messages,
+    // A fresh key per question lets the SDK send the creation again if a drop hides the server's answer.
+    idempotencyKey: randomUUID(),
     ...(request.model === undefined ? {} : { model: request.model }),
     ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
     ...(request.temperature === undefined ? {} : { temperature: request.temperature }),

@@ -113,6 +113,8 @@ export async function startReferenceServer(env: Record<string, string> = {}): Pr
       HOST: '127.0.0.1',
       CHATWIRE_PROVIDER: 'simulated',
       GROQ_API_KEY: '',
+      // One browser on one IP drives many runs a minute here; the production default (60) would throttle the suite.
+      CHATWIRE_RUNS_PER_MINUTE: '100000',
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -55,7 +55,11 @@ export interface ChatOptions extends ChatRequest {
   mode: Mode;
   /** Aborting it cancels the chat, like {@link ChatStream.cancel}. */
   signal?: AbortSignal;
-  /** Sent as `Idempotency-Key` (WS: `idempotency_key`) so a retried creation cannot start a second run. */
+  /**
+   * Sent as `Idempotency-Key` (WS: `idempotency_key`): the server answers the same run for the same key, so the client
+   * may send the creation again after a network failure that hid the answer (polling, sse, ws). Without a key a run
+   * that might exist is never created twice: the chat fails with `network` instead.
+   */
   idempotencyKey?: string;
 }
 

@@ -199,7 +199,11 @@ export function createRunRouter(options: RunRouterOptions): RunRouter {
     failAwaiting(error) {
       const refused = awaiting;
       awaiting = undefined;
-      if (refused) fail(refused, error);
+      if (!refused) return;
+      // With an idempotency key the chat can be sent again: the server answers the run it may have started already.
+      const retryable = error.code === 'network' && refused.frame?.type === 'chat' && refused.frame.idempotency_key !== undefined;
+      if (retryable && !refused.detached) queued.unshift(refused);
+      else fail(refused, error);
     },
     failAll(error) {
       const all = entries();

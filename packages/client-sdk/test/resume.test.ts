@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createChatClient, type ChatClient, type ChatEvent, type ChatStream } from '../src/index.js';
-import { createTestProvider, expectedText, SLOW_MODEL } from './helpers/fixtures.js';
+import { createTestProvider, expectedText, SLOW_MODEL, waitUntil } from './helpers/fixtures.js';
 import { startServer, type TestServer } from './helpers/start-server.js';
 import { startTcpProxy, type TcpProxy } from './helpers/tcp-proxy.js';
 
@@ -130,6 +130,22 @@ describe('polling mode, failed polls', () => {
     const stream = client.chat({ mode: 'polling', ...request });
     expectWhole(await collect(stream));
     expect(stream.stats.reconnects).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe.each(['polling', 'sse', 'ws'] as const)('%s mode with an idempotency key', (mode) => {
+  it('sends the creation again after a drop that hid its answer, and gets the same run', async () => {
+    const { proxy, client } = await through(startTcpProxy(server.port));
+    if (mode === 'ws') await client.connection.connect();
+    proxy.holdResponses(true);
+    const calls = provider.calls.length;
+    const stream = client.chat({ mode, ...request, idempotencyKey: `retry-${mode}-${Date.now()}` });
+    await waitUntil(() => provider.calls.length > calls); // the server started the run; the client heard nothing
+    proxy.dropAll();
+    proxy.holdResponses(false);
+    expectWhole(await collect(stream));
+    expect(provider.calls.length - calls).toBe(1);
+    expect(proxy.connections).toBeGreaterThanOrEqual(2);
   });
 });
 

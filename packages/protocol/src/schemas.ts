@@ -67,7 +67,14 @@ export const errorBodySchema = z
 export const runStatusSchema = z.enum(['pending', 'processing', 'completed', 'failed', 'cancelled']).meta({ id: 'RunStatus' });
 
 export const syncChatResponseSchema = z
-  .object({ id: z.string(), model: z.string(), response: z.string(), finish_reason: finishReasonSchema, usage: usageSchema })
+  .object({
+    id: z.string(),
+    model: z.string(),
+    created_at: z.string().meta({ description: 'ISO 8601 time the run was created.' }),
+    response: z.string(),
+    finish_reason: finishReasonSchema,
+    usage: usageSchema,
+  })
   .meta({ id: 'SyncChatResponse' });
 
 export const asyncChatAcceptedSchema = z

@@ -54,18 +54,26 @@ export function createPollingTransport(options: PollingTransportOptions): Transp
     }
   }
 
+  /** Creation is retried only with an idempotency key: the server then answers the same run, never a second one. */
+  async function withRetries(create: () => Promise<Response>, context: TransportContext): Promise<Response> {
+    for (let failures = 1; ; failures++) {
+      try {
+        return await create();
+      } catch (error) {
+        if (context.idempotencyKey === undefined || context.signal.aborted || !isRetryable(error) || failures >= retry.attempts) throw error;
+        context.stats.reconnect();
+        await sleep(retryDelay(failures, retry, isChatError(error) ? error.retryAfterMs : undefined), context.signal);
+      }
+    }
+  }
+
   return {
     mode: 'polling',
     async *start(request, context) {
       const headers: Record<string, string> = {};
       if (context.idempotencyKey !== undefined) headers['idempotency-key'] = context.idempotencyKey;
-      const response = await http.send('/api/async/chat', {
-        method: 'POST',
-        body: request,
-        headers,
-        signal: context.signal,
-        stats: context.stats,
-      });
+      const create = () => http.send('/api/async/chat', { method: 'POST', body: request, headers, signal: context.signal, stats: context.stats });
+      const response = await withRetries(create, context);
       const accepted = await http.readJson<AsyncChatAccepted>(response, context.stats);
       if (typeof accepted?.task_id !== 'string') {
         throw new ChatError('bad_response', `${http.origin} accepted an async chat without a task_id`);

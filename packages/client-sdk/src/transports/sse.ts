@@ -32,18 +32,23 @@ export function createSseTransport(options: SseTransportOptions): Transport {
     });
   }
 
-  /** Reads streams of one run until its terminal event, resuming after each break. */
-  async function* follow(first: Promise<Response> | undefined, id: string | undefined, after: number, context: TransportContext) {
+  /**
+   * Reads streams of one run until its terminal event, resuming after each break. `create` starts the run; it is
+   * retried only with an idempotency key, which makes the server answer the same run instead of a second one.
+   */
+  async function* follow(create: (() => Promise<Response>) | undefined, id: string | undefined, after: number, context: TransportContext) {
     let runId = id;
     let lastSeq = after;
     let failures = 0;
-    let pending = first;
+    let pending = create?.();
+    const canRecreate = create !== undefined && context.idempotencyKey !== undefined;
     for (;;) {
       let failure: unknown;
       try {
-        pending ??= open(`/api/sse/chat/${encodeURIComponent(runId ?? '')}`, context, {
-          headers: { 'last-event-id': String(lastSeq) },
-        });
+        pending ??=
+          runId === undefined && create
+            ? create()
+            : open(`/api/sse/chat/${encodeURIComponent(runId ?? '')}`, context, { headers: { 'last-event-id': String(lastSeq) } });
         const response = await pending;
         for await (const event of readEvents(response, context, idleTimeoutMs, http.origin)) {
           if (event.seq <= lastSeq) continue;
@@ -62,7 +67,7 @@ export function createSseTransport(options: SseTransportOptions): Transport {
       const broken = isChatError(failure)
         ? failure
         : new ChatError('network', `the event stream from ${http.origin} broke before the run ended`, { cause: failure });
-      if (runId === undefined || ++failures >= retry.attempts) throw broken;
+      if ((runId === undefined && !canRecreate) || ++failures >= retry.attempts) throw broken;
       context.stats.reconnect();
       await sleep(retryDelay(failures, retry, broken.retryAfterMs), context.signal);
     }
@@ -73,7 +78,7 @@ export function createSseTransport(options: SseTransportOptions): Transport {
     start(request, context) {
       const headers: Record<string, string> = {};
       if (context.idempotencyKey !== undefined) headers['idempotency-key'] = context.idempotencyKey;
-      return follow(open('/api/sse/chat', context, { body: request, headers }), undefined, -1, context);
+      return follow(() => open('/api/sse/chat', context, { body: request, headers }), undefined, -1, context);
     },
     resume(runId, after, context) {
       return follow(undefined, runId, after, context);

@@ -19,6 +19,8 @@ export interface TcpProxy {
   dropAll(): number;
   /** Stops forwarding on every open connection without closing it (a half-open link); new connections work. */
   freezeAll(): number;
+  /** While on, the server's bytes are swallowed on every connection: requests arrive, answers never do. */
+  holdResponses(on: boolean): void;
   close(): Promise<void>;
 }
 
@@ -26,6 +28,7 @@ export interface TcpProxy {
 export async function startTcpProxy(targetPort: number, options: TcpProxyOptions = {}): Promise<TcpProxy> {
   const pairs = new Set<{ client: Socket; upstream: Socket; frozen: boolean }>();
   let connections = 0;
+  let holding = false;
   const server = createServer((client) => {
     connections++;
     const upstream = connect(targetPort, '127.0.0.1');
@@ -43,7 +46,7 @@ export async function startTcpProxy(targetPort: number, options: TcpProxyOptions
       upstream.write(chunk);
     });
     upstream.on('data', (chunk) => {
-      if (!pair.frozen) client.write(chunk);
+      if (!pair.frozen && !holding) client.write(chunk);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -65,6 +68,9 @@ export async function startTcpProxy(targetPort: number, options: TcpProxyOptions
     freezeAll() {
       for (const pair of pairs) pair.frozen = true;
       return pairs.size;
+    },
+    holdResponses(on) {
+      holding = on;
     },
     async close() {
       for (const { client, upstream } of [...pairs]) {

@@ -9,12 +9,10 @@ export function afterParameter(value: unknown): number | undefined {
   return after;
 }
 
-/** Reads `?wait=SECONDS` (0..max), in milliseconds. */
+/** Reads `?wait=SECONDS` in milliseconds; more than the server's cap is clamped to it, so clients need not know it. */
 export function waitParameter(value: unknown, maxSeconds: number): number {
   if (value === undefined) return 0;
-  const seconds = typeof value === 'string' && /^\d+(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(seconds) || seconds > maxSeconds) {
-    throw new ChatError('invalid_request', `wait: must be a number of seconds between 0 and ${maxSeconds}`);
-  }
-  return Math.round(seconds * 1000);
+  const seconds = typeof value === 'string' && /^\d{1,6}(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isFinite(seconds)) throw new ChatError('invalid_request', 'wait: must be a number of seconds (0 or more)');
+  return Math.round(Math.min(seconds, maxSeconds) * 1000);
 }

@@ -37,7 +37,14 @@ export function registerSyncMode(router: Router, context: KitContext): void {
       ctx.status = 499;
       return;
     }
-    const body: SyncChatResponse = { id: run.id, model: run.model, response: text, finish_reason: done.finish_reason, usage: done.usage };
+    const body: SyncChatResponse = {
+      id: run.id,
+      model: run.model,
+      created_at: run.created_at,
+      response: text,
+      finish_reason: done.finish_reason,
+      usage: done.usage,
+    };
     ctx.body = body;
     overhead.report(ctx);
   });

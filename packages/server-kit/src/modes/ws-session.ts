@@ -52,8 +52,9 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
 
   ws.on('message', (data, isBinary) => {
     if (isBinary) return sendError(new ChatError('invalid_request', 'frames must be text JSON'), {});
-    const parsed = parseClientFrame(data.toString(), context.limits);
-    if (!parsed.ok) return sendError(new ChatError(parsed.error.code, parsed.error.message), {});
+    const text = data.toString();
+    const parsed = parseClientFrame(text, context.limits);
+    if (!parsed.ok) return sendError(new ChatError(parsed.error.code, parsed.error.message), requestIdOf(text));
     const frame = parsed.value;
     switch (frame.type) {
       case 'chat': {
@@ -93,4 +94,15 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
     follows.clear();
   });
   ws.on('error', () => ws.terminate());
+}
+
+/** The `request_id` of a frame that failed validation, when it has a usable one, so the client can match the error. */
+function requestIdOf(text: string): { request_id?: string } {
+  try {
+    const frame = JSON.parse(text) as { request_id?: unknown } | null;
+    const id = frame?.request_id;
+    return typeof id === 'string' && /^[\x20-\x7e]{1,200}$/.test(id) ? { request_id: id } : {};
+  } catch {
+    return {};
+  }
 }

@@ -6,6 +6,8 @@ import type { RedisRunStore } from './redis.js';
 
 // A slot taken for a run that does not exist yet (admitted, not yet created) is kept this long before it counts as lost.
 const MISSING_RUN_GRACE_MS = 60_000;
+// Runs leave the set when they end; the TTL only bounds a set whose runs all vanished without ending.
+const SET_TTL_MS = 2 * 60 * 60_000;
 
 /**
  * A {@link RunCounter} in Redis: each principal's runs in progress are a sorted set shared by every instance. Before
@@ -21,7 +23,7 @@ export function createRedisRunCounter(store: RedisRunStore): RunCounter {
   return {
     async acquire(key, runId, max) {
       try {
-        return (await run('admit', keys.prefix, keys.active(key), runId, max, MISSING_RUN_GRACE_MS, 24 * 60 * 60_000)) === 1;
+        return (await run('admit', keys.prefix, keys.active(key), runId, max, MISSING_RUN_GRACE_MS, SET_TTL_MS)) === 1;
       } catch (error) {
         throw storeUnavailable(error);
       }

@@ -12,8 +12,8 @@ local function keysOf(prefix, id)
 end
 local function append(prefix, id, seqArg, json, text, terminal, status, ttl, activeTtl, maxLen)
   local meta, events, textKey = keysOf(prefix, id)
-  if redis.call('EXISTS', meta) == 0 then return 'missing' end
-  local f = redis.call('HMGET', meta, 'ended', 'last_seq', 'idem', 'driver')
+  if redis.call('HEXISTS', meta, 'info') == 0 then return 'missing' end
+  local f = redis.call('HMGET', meta, 'ended', 'last_seq', 'idem', 'driver', 'slot')
   if f[1] == '1' then return 'ended' end
   local last = tonumber(f[2])
   local seq = tonumber(seqArg)
@@ -34,6 +34,7 @@ local function append(prefix, id, seqArg, json, text, terminal, status, ttl, act
     redis.call('HSET', meta, 'ended', '1', 'terminal', json)
     keep = ttl
     if f[4] then redis.call('SREM', prefix .. 'instance:' .. f[4] .. ':runs', id) end
+    if f[5] then redis.call('ZREM', f[5], id) end
   end
   redis.call('PEXPIRE', meta, keep)
   redis.call('PEXPIRE', events, keep)
@@ -51,7 +52,7 @@ end
 export const CREATE = `${APPEND}
 local prefix, id, info, activeTtl, idemKey, idemValue = unpack(ARGV)
 local meta = keysOf(prefix, id)
-if redis.call('EXISTS', meta) == 1 then return {'duplicate'} end
+if redis.call('HEXISTS', meta, 'info') == 1 then return {'duplicate'} end
 if idemKey ~= '' then
   local holder = redis.call('GET', idemKey)
   if holder then return {'held', holder} end
@@ -130,7 +131,7 @@ return ended`;
 export const RECOVER = `${APPEND}
 local prefix, id, info, lastSeq, partial, json, ttl, activeTtl, maxLen = unpack(ARGV)
 local meta, _, textKey = keysOf(prefix, id)
-if redis.call('EXISTS', meta) == 0 then
+if redis.call('HEXISTS', meta, 'info') == 0 then
   redis.call('HSET', meta, 'info', info, 'status', 'processing', 'last_seq', lastSeq)
   if partial ~= '' then redis.call('SET', textKey, partial) end
 end
@@ -140,7 +141,7 @@ return append(prefix, id, '', json, '', '1', 'failed', ttl, activeTtl, maxLen)`;
 export const FOLLOWERS = `${APPEND}
 local prefix, id, delta = unpack(ARGV)
 local meta = keysOf(prefix, id)
-if redis.call('EXISTS', meta) == 0 then return 0 end
+if redis.call('HEXISTS', meta, 'info') == 0 then return 0 end
 local count = redis.call('HINCRBY', meta, 'followers', delta)
 if count < 0 then
   redis.call('HSET', meta, 'followers', 0)
@@ -150,7 +151,8 @@ return count`;
 
 /**
  * ARGV: prefix, active set key, run id, max, missing-run grace ms, set ttl → 1 admitted, 0 refused. Before counting,
- * drops runs that have ended or vanished, so a run ended anywhere (or by a reaper) frees its slot without a release.
+ * drops runs that have ended or vanished. The run's hash remembers its slot (`slot`, kept `grace` ms until the run is
+ * created), so the terminal event frees it wherever and however the run ends, and an idle principal leaves no key.
  */
 export const ADMIT = `${APPEND}
 local prefix, key, id, max, grace, ttl = unpack(ARGV)
@@ -166,13 +168,20 @@ end
 if redis.call('ZCARD', key) >= tonumber(max) then return 0 end
 redis.call('ZADD', key, now, id)
 redis.call('PEXPIRE', key, ttl)
+local meta = keysOf(prefix, id)
+redis.call('HSET', meta, 'slot', key)
+if redis.call('HEXISTS', meta, 'info') == 0 then redis.call('PEXPIRE', meta, grace) end
 return 1`;
 
 /** ARGV: prefix, active set key, run id. Frees the run's slot if the run has ended or never came to be. */
 export const RELEASE = `${APPEND}
 local prefix, key, id = unpack(ARGV)
 local meta = keysOf(prefix, id)
-if redis.call('HGET', meta, 'ended') == '1' or not redis.call('HGET', meta, 'info') then redis.call('ZREM', key, id) end
+if redis.call('HGET', meta, 'ended') == '1' then redis.call('ZREM', key, id) end
+if not redis.call('HGET', meta, 'info') then
+  redis.call('ZREM', key, id)
+  redis.call('DEL', meta)
+end
 return 1`;
 
 const SCRIPTS = {

@@ -172,7 +172,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       const from = `0-${Math.max(0, after + 1) + 1}`;
       const count = Number.isFinite(limit) ? ['COUNT', Math.max(0, limit)] : [];
       const [exists, entries] = await call(() =>
-        Promise.all([client.exists(keys.meta(id)), limit <= 0 ? [] : client.xrange(keys.events(id), from, '+', ...(count as ['COUNT', number]))]),
+        Promise.all([client.hexists(keys.meta(id), 'info'), limit <= 0 ? [] : client.xrange(keys.events(id), from, '+', ...(count as ['COUNT', number]))]),
       );
       if (exists === 0) return undefined;
       return entries.map(([, fields]) => JSON.parse(fields[1] as string) as RunEvent);
