@@ -13,6 +13,7 @@ import {
 import Koa from 'koa';
 import { pino, type Logger } from 'pino';
 import type { ServerConfig } from './config.js';
+import { serveApiDocs } from './api-docs.js';
 import { requestLog } from './request-log.js';
 import { builtUiRoot, serveStaticUi } from './static-ui.js';
 
@@ -58,6 +59,7 @@ export async function startReferenceServer(config: ServerConfig): Promise<Refere
   });
   app.use(requestLog(logger));
   app.use(kit.middleware());
+  app.use(serveApiDocs());
   // The built web UI (examples/svelte-web/dist), so `npm start` shows the demo with no nginx in front.
   const uiRoot = builtUiRoot();
   if (uiRoot) app.use(serveStaticUi({ root: uiRoot }));

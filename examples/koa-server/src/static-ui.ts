@@ -12,7 +12,7 @@ export interface StaticUiOptions {
   apiPrefixes?: readonly string[];
 }
 
-const DEFAULT_API_PREFIXES = ['/api', '/ws', '/healthz', '/metrics', '/openapi.json'] as const;
+const DEFAULT_API_PREFIXES = ['/api', '/ws', '/healthz', '/readyz', '/metrics', '/openapi.json', '/docs'] as const;
 const YEAR_SECONDS = 365 * 24 * 60 * 60;
 
 /**

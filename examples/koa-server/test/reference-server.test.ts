@@ -71,6 +71,31 @@ describe('reference server on the simulated model', () => {
     expect(await server.exited).toBe(0);
   });
 
+  it('serves the OpenAPI document, the interactive API page at /docs, metrics and JSON logs with request ids', async () => {
+    const server = await startServer({ GROQ_API_KEY: '', DEFAULT_MODEL: 'sim/instant' });
+    const document = await (await fetch(`${server.url}/openapi.json`)).json();
+    expect(document.paths['/api/sse/chat'].post).toBeDefined();
+    const page = await fetch(`${server.url}/docs`);
+    expect(page.headers.get('content-type')).toContain('text/html');
+    const html = await page.text();
+    expect(html).toContain('swagger-ui-bundle.js');
+    const bundle = await fetch(`${server.url}/docs/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
+    const chat = await post(`${server.url}/api/sync/chat`, JSON.stringify({ message: 'log me' }), { 'x-request-id': 'req-123' });
+    expect(chat.headers.get('x-request-id')).toBe('req-123');
+    expect(await (await fetch(`${server.url}/metrics`)).text()).toContain('chatwire_runs_started_total{mode="sync"} 1');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const lines = server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(lines.find((line) => line.request_id === 'req-123')).toMatchObject({ method: 'POST', path: '/api/sync/chat', status: 200 });
+    expect(lines.find((line) => line.msg === 'run ended')).toMatchObject({ mode: 'sync', model: 'sim/instant', outcome: 'completed' });
+    expect(server.output()).not.toContain('log me');
+  });
+
   it('refuses a bad configuration with one clear line and a non-zero exit', async () => {
     const child = spawn(process.execPath, [main], {
       cwd,
