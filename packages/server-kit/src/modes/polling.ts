@@ -4,8 +4,8 @@ import type { Context } from 'koa';
 import { connectionSignal } from '../http/connection-signal.js';
 import { overhead } from '../http/overhead.js';
 import { afterParameter, waitParameter } from '../http/query.js';
-import { readChatRequest } from '../http/read-chat-request.js';
-import { idempotencyKeyOf, requestPrincipal } from '../http/request-principal.js';
+import { requestPrincipal } from '../http/request-principal.js';
+import { startRunFromRequest } from '../http/start-run.js';
 import type { KitContext } from '../kit-context.js';
 
 /**
@@ -13,12 +13,8 @@ import type { KitContext } from '../kit-context.js';
  * and `?wait=SECONDS` (long polling).
  */
 export function registerPollingMode(router: Router, context: KitContext): void {
-  const { engine } = context;
   router.post('/api/async/chat', async (ctx) => {
-    const principal = requestPrincipal(ctx);
-    const idempotencyKey = idempotencyKeyOf(ctx);
-    const request = await readChatRequest(ctx, context);
-    const run = await engine.start(request, { mode: 'polling', principal, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const { run } = await startRunFromRequest(ctx, context, 'polling');
     // A retried create (same Idempotency-Key) gets the same task, whatever its status by now.
     const body: AsyncChatAccepted = { task_id: run.id, status: 'pending' };
     ctx.status = 202;

@@ -5,8 +5,8 @@ import { ChatError } from '../chat-error.js';
 import { connectionSignal } from '../http/connection-signal.js';
 import { overhead } from '../http/overhead.js';
 import { afterParameter } from '../http/query.js';
-import { readChatRequest } from '../http/read-chat-request.js';
-import { idempotencyKeyOf, requestPrincipal } from '../http/request-principal.js';
+import { requestPrincipal } from '../http/request-principal.js';
+import { startRunFromRequest } from '../http/start-run.js';
 import { pumpEvents } from '../stream-pump.js';
 import { createSseWriter } from '../http/sse-writer.js';
 import type { KitContext } from '../kit-context.js';
@@ -18,10 +18,7 @@ import type { KitContext } from '../kit-context.js';
 export function registerSseMode(router: Router, context: KitContext): void {
   const { engine } = context;
   router.post('/api/sse/chat', async (ctx) => {
-    const principal = requestPrincipal(ctx);
-    const idempotencyKey = idempotencyKeyOf(ctx);
-    const request = await readChatRequest(ctx, context);
-    const run = await engine.start(request, { mode: 'sse', principal, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const { run } = await startRunFromRequest(ctx, context, 'sse');
     await stream(ctx, context, run.id, -1);
   });
   router.get('/api/sse/chat/:id', async (ctx) => {

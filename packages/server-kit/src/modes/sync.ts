@@ -3,19 +3,15 @@ import type Router from '@koa/router';
 import { ChatError } from '../chat-error.js';
 import { connectionSignal } from '../http/connection-signal.js';
 import { overhead } from '../http/overhead.js';
-import { readChatRequest } from '../http/read-chat-request.js';
-import { idempotencyKeyOf, requestPrincipal } from '../http/request-principal.js';
+import { startRunFromRequest } from '../http/start-run.js';
 import type { KitContext } from '../kit-context.js';
 
 /** `POST /api/sync/chat`: runs the chat and answers the whole text at once. A client that leaves aborts the run. */
 export function registerSyncMode(router: Router, context: KitContext): void {
   const { engine } = context;
   router.post('/api/sync/chat', async (ctx) => {
-    const principal = requestPrincipal(ctx);
-    const idempotencyKey = idempotencyKeyOf(ctx);
-    const request = await readChatRequest(ctx, context);
     const signal = connectionSignal(ctx);
-    const run = await engine.start(request, { mode: 'sync', principal, signal, ...(idempotencyKey ? { idempotencyKey } : {}) });
+    const { run, principal } = await startRunFromRequest(ctx, context, 'sync', signal);
     let text = '';
     let done: DoneEvent | undefined;
     overhead.pause(ctx);
