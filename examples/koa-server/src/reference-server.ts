@@ -40,12 +40,14 @@ function createProvider(config: ServerConfig): Provider {
 /** Starts the reference server: the kit's four modes on one Koa app and HTTP server. */
 export async function startReferenceServer(config: ServerConfig): Promise<ReferenceServer> {
   const logger: Logger = pino({ level: config.logLevel, base: { service: 'chatwire' } });
+  const backend = await runsBackend(config);
   const kit = createChatKit({
-    ...(await runsBackend(config)),
+    ...backend,
     provider: createProvider(config),
     logger,
     metrics: true,
-    runLimits: config.runLimits,
+    // With Redis, the backend's shared counter and rate limiter stay; the numbers come from the environment.
+    runLimits: { ...backend.runLimits, ...config.runLimits },
     apiKeys: config.apiKeys,
     allowedOrigins: config.allowedOrigins,
     ...(config.ticketSecret ? { ticketSecret: config.ticketSecret } : {}),
@@ -96,5 +98,6 @@ async function runsBackend(config: ServerConfig): Promise<Pick<ChatKitOptions, '
   if (!config.redisUrl) return { store: createMemoryRunStore(ttl) };
   // Loaded only here, so a single instance never needs ioredis or bullmq.
   const { createRedisBackend } = await import('@chatwire/server-kit/redis');
-  return createRedisBackend({ url: config.redisUrl, ...ttl });
+  const { runsPerMinute } = config.runLimits;
+  return createRedisBackend({ url: config.redisUrl, ...ttl, ...(runsPerMinute === undefined ? {} : { runsPerMinute }) });
 }

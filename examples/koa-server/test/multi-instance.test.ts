@@ -7,7 +7,14 @@ import type { RunEvent, RunSnapshot } from '@chatwire/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGroq, type FakeGroq } from '../../../packages/server-kit/test/fake-groq/index.js';
-import { nextFrame, openSocket, post, rawChat, readSse, textOf } from '../../../packages/server-kit/test/helpers/raw-modes.js';
+import {
+  nextFrame,
+  openSocket,
+  post,
+  rawChat,
+  readSse,
+  textOf,
+} from '../../../packages/server-kit/test/helpers/raw-modes.js';
 import { startRedisServer, type TestRedis } from '../../../packages/server-kit/test/helpers/redis-server.js';
 
 // Several reference servers (real processes) on one real redis-server, behind no balancer: each test picks the
@@ -48,6 +55,7 @@ function startInstance(): Promise<Instance> {
       GROQ_BASE_URL: fake.url,
       CHATWIRE_RUN_TTL_MS: '1500',
       CHATWIRE_SHUTDOWN_DEADLINE_MS: '0',
+      CHATWIRE_MAX_RUNS_PER_PRINCIPAL: '3',
       LOG_LEVEL: 'warn',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -59,7 +67,13 @@ function startInstance(): Promise<Instance> {
       output += chunk.toString();
       const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
       if (match?.[1] && !instances.some((instance) => instance.child === child)) {
-        const instance = { child, url: match[1], wsUrl: `${match[1].replace('http', 'ws')}/ws/chat`, output: () => output, exited };
+        const instance = {
+          child,
+          url: match[1],
+          wsUrl: `${match[1].replace('http', 'ws')}/ws/chat`,
+          output: () => output,
+          exited,
+        };
         instances.push(instance);
         resolve(instance);
       }
@@ -109,7 +123,11 @@ function expectExact(events: RunEvent[]): void {
 
 describe('two reference servers sharing one redis-server', () => {
   it('report the store in /readyz', async () => {
-    expect(await getJson(`${a.url}/readyz`)).toEqual({ status: 'ok', provider: { name: 'groq', status: 'ok' }, store: { status: 'ok' } });
+    expect(await getJson(`${a.url}/readyz`)).toEqual({
+      status: 'ok',
+      provider: { name: 'groq', status: 'ok' },
+      store: { status: 'ok' },
+    });
   });
 
   it('a task created on A is polled to completion on B', async () => {
@@ -118,7 +136,9 @@ describe('two reference servers sharing one redis-server', () => {
     const { task_id } = (await accepted.json()) as { task_id: string };
     const events: RunEvent[] = [];
     for (;;) {
-      const snapshot = await getJson<RunSnapshot>(`${b.url}/api/async/status/${task_id}?after=${events.at(-1)?.seq ?? -1}&wait=5`);
+      const snapshot = await getJson<RunSnapshot>(
+        `${b.url}/api/async/status/${task_id}?after=${events.at(-1)?.seq ?? -1}&wait=5`,
+      );
       events.push(...(snapshot.events ?? []));
       if (snapshot.status === 'completed') {
         expect(snapshot.response).toBe(answer);
@@ -134,7 +154,9 @@ describe('two reference servers sharing one redis-server', () => {
     const first = await readSse(response, (event) => event.seq >= 10);
     controller.abort();
     const last = first.at(-1)!;
-    const rest = await readSse(await fetch(`${b.url}/api/sse/chat/${last.id}`, { headers: { 'Last-Event-ID': String(last.seq) } }));
+    const rest = await readSse(
+      await fetch(`${b.url}/api/sse/chat/${last.id}`, { headers: { 'Last-Event-ID': String(last.seq) } }),
+    );
     expectExact([...first, ...rest]);
   });
 
@@ -147,9 +169,26 @@ describe('two reference servers sharing one redis-server', () => {
     const socketB = await openSocket(b.wsUrl);
     socketB.send(JSON.stringify({ type: 'resume', id: first[0]!.id, after: first.at(-1)!.seq }));
     const all = [...first];
-    while (all.at(-1)?.type !== 'done' && all.at(-1)?.type !== 'error') all.push((await nextFrame(socketB)) as RunEvent);
+    while (all.at(-1)?.type !== 'done' && all.at(-1)?.type !== 'error')
+      all.push((await nextFrame(socketB)) as RunEvent);
     socketB.close();
     expectExact(all);
+  });
+
+  it('share idempotency keys and the per-principal limit of runs in progress', async () => {
+    const headers = { 'Idempotency-Key': 'multi-1' };
+    const first = (await (await post(`${a.url}/api/async/chat`, body, headers)).json()) as { task_id: string };
+    const again = (await (await post(`${b.url}/api/async/chat`, body, headers)).json()) as { task_id: string };
+    expect(again.task_id).toBe(first.task_id);
+    // The same caller (one address, no keys) has at most 3 runs in progress, counted over both instances.
+    const more = await Promise.all([post(`${b.url}/api/async/chat`, body), post(`${a.url}/api/async/chat`, body)]);
+    expect(more.map((response) => response.status)).toEqual([202, 202]);
+    const refused = await post(`${b.url}/api/sse/chat`, body);
+    expect(refused.status).toBe(429);
+    expect(await refused.json()).toMatchObject({ error: { code: 'rate_limited', retryable: true } });
+    for (const response of more)
+      await post(`${b.url}/api/runs/${((await response.json()) as { task_id: string }).task_id}/cancel`, '');
+    await post(`${a.url}/api/runs/${first.task_id}/cancel`, '');
   });
 
   it('a cancel sent to B aborts the provider call on A', async () => {
@@ -185,17 +224,25 @@ describe('two reference servers sharing one redis-server', () => {
     // The stream on A is cut (no terminal event): the client resumes, and gets a retryable 503 while Redis is away.
     const cut = await run.rest;
     expect(['done', 'error']).not.toContain(cut.at(-1)?.type);
-    const refused = await fetch(`${b.url}/api/sse/chat/${run.id}`, { headers: { 'Last-Event-ID': String(cut.at(-1)!.seq) } });
+    const refused = await fetch(`${b.url}/api/sse/chat/${run.id}`, {
+      headers: { 'Last-Event-ID': String(cut.at(-1)!.seq) },
+    });
     expect(refused.status).toBe(503);
-    expect(await refused.json()).toMatchObject({ error: { code: 'overloaded', retryable: true, message: 'the run store is unavailable; retry shortly' } });
+    expect(await refused.json()).toMatchObject({
+      error: { code: 'overloaded', retryable: true, message: 'the run store is unavailable; retry shortly' },
+    });
     expect((await fetch(`${a.url}/readyz`)).status).toBe(503);
     expect((await post(`${a.url}/api/async/chat`, body)).status).toBe(503);
 
     await redis.restart();
-    await waitUntil(async () => (await fetch(`${a.url}/readyz`)).status === 200 && (await fetch(`${b.url}/readyz`)).status === 200);
+    await waitUntil(
+      async () => (await fetch(`${a.url}/readyz`)).status === 200 && (await fetch(`${b.url}/readyz`)).status === 200,
+    );
     // Redis came back empty; A rebuilt the run's end so the client resuming after its last seq learns what happened.
     await waitUntil(async () => (await fetch(`${b.url}/api/runs/${run.id}`)).status === 200);
-    const resumed = await readSse(await fetch(`${b.url}/api/sse/chat/${run.id}`, { headers: { 'Last-Event-ID': String(cut.at(-1)!.seq) } }));
+    const resumed = await readSse(
+      await fetch(`${b.url}/api/sse/chat/${run.id}`, { headers: { 'Last-Event-ID': String(cut.at(-1)!.seq) } }),
+    );
     expect(resumed.at(-1)).toMatchObject({ type: 'error', code: 'interrupted', retryable: true });
     expect(resumed.at(-1)!.seq).toBeGreaterThan(cut.at(-1)!.seq);
     // And new runs work again, in every mode, on both instances (short answers, to keep the test quick).
@@ -229,7 +276,7 @@ describe('two reference servers sharing one redis-server', () => {
 
 async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
-  while (!(await check().catch(() => false))) {
+  while (!(await Promise.resolve(check()).catch(() => false))) {
     if (Date.now() > deadline) throw new Error('condition not met in time');
     await new Promise((resolve) => setTimeout(resolve, 50));
   }

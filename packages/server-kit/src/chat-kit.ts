@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import { MODES, type Mode, type RequestLimits } from '@chatwire/protocol';
 import cors from '@koa/cors';
 import Router from '@koa/router';
-import type { Middleware } from 'koa';
+import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
 import { ChatError } from './chat-error.js';
 import { authenticateRequest } from './http/authenticate-request.js';
@@ -168,11 +168,13 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
   const handleErrors: Middleware = async (ctx, next) => {
     overhead.begin(ctx);
     try {
+      // Koa parses the URL lazily and throws on one it cannot parse (`GET http://[x/...`): refuse it as bad input.
+      requestPath(ctx);
       await next();
     } catch (caught) {
       const error = ChatError.from(caught);
       metrics?.countError(error.code);
-      if (error.code === 'internal') context.logger.error({ err: describe(caught), path: ctx.path }, 'request failed');
+      if (error.code === 'internal') context.logger.error({ err: describe(caught), path: requestPath(ctx, false) }, 'request failed');
       if (ctx.respond === false || ctx.headerSent) return;
       respondError(ctx, error);
     }
@@ -183,7 +185,19 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     engine,
     authenticated: context.authenticate !== undefined,
     middleware() {
-      return compose([handleErrors, corsForApi, open.routes() as Middleware, api.routes() as Middleware, api.allowedMethods() as Middleware]);
+      const refusals = {
+        throw: true,
+        methodNotAllowed: () => new ChatError('method_not_allowed', 'this method is not allowed on this path'),
+        notImplemented: () => new ChatError('method_not_allowed', 'this method is not supported'),
+      };
+      return compose([
+        handleErrors,
+        corsForApi,
+        open.routes() as Middleware,
+        open.allowedMethods(refusals) as Middleware,
+        api.routes() as Middleware,
+        api.allowedMethods(refusals) as Middleware,
+      ]);
     },
     stats() {
       let bufferedBytes = 0;
@@ -220,6 +234,16 @@ function corsMiddleware(allowed: ReadonlySet<string> | undefined): Middleware {
     maxAge: 600,
   });
   return (ctx, next) => (ctx.path.startsWith('/api/') ? handler(ctx, next) : next());
+}
+
+/** `ctx.path`, which throws for a URL Koa cannot parse: as `invalid_request`, or (`strict` false) as `?`. */
+function requestPath(ctx: Context, strict = true): string {
+  try {
+    return ctx.path;
+  } catch (error) {
+    if (!strict) return '?';
+    throw new ChatError('invalid_request', 'the request URL is malformed', { cause: error });
+  }
 }
 
 function describe(error: unknown): string {

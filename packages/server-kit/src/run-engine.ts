@@ -183,7 +183,11 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       controller.signal.reason instanceof ChatError ? controller.signal.reason : new ChatError('cancelled', 'the run was cancelled');
     // Listening first, then claiming: a cancel sent in between is not missed. A run another process writes, or one
     // that has ended (cancelled while queued, say), is left alone.
-    const claimed = await store.claim(id).catch(() => false);
+    const claimed = await store.claim(id).catch(async (error: unknown) => {
+      // The store failed: end the run if it can still be written, so nobody waits on a run nobody drives.
+      await emit({ type: 'error', ...ChatError.from(error, 'upstream_error').toPayload() }).catch(() => {});
+      return false;
+    });
     if (!claimed) return void stopListening();
     observer?.runStarted?.(info);
     try {
@@ -297,6 +301,9 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
             cursor = (events.at(-1) as RunEvent).seq;
             yield events;
             if (events.some(isTerminalEvent)) return;
+          } else if ((await store.get(id))?.terminal) {
+            // Asked for events past the end of an ended run: there is nothing more, and waiting would return at once.
+            return;
           }
           await store.waitForEvents(id, cursor, { timeoutMs: 30_000, signal });
         }

@@ -19,7 +19,7 @@ export async function authenticateHandshake(request: IncomingMessage, context: K
   }
   const ip = request.socket.remoteAddress ?? 'unknown';
   if (!context.authenticate) return anonymousPrincipal(ip);
-  const ticket = new URL(request.url ?? '/', 'http://localhost').searchParams.get('ticket');
+  const ticket = ticketOf(request.url);
   if (ticket) {
     const principal = context.tickets.verify(ticket);
     if (!principal) throw new ChatError('unauthorized', 'the WebSocket ticket is invalid or expired');
@@ -36,4 +36,13 @@ export async function authenticateHandshake(request: IncomingMessage, context: K
 /** Picks the subprotocol to answer with: never echo a `bearer.` one, which carries the key. */
 export function selectProtocol(protocols: Set<string>): string | false {
   return protocols.has(WS_SUBPROTOCOL) ? WS_SUBPROTOCOL : false;
+}
+
+/** The `ticket` query parameter of a handshake URL (none when the URL cannot be parsed). */
+function ticketOf(url: string | undefined): string | null {
+  try {
+    return new URL(url ?? '/', 'http://localhost').searchParams.get('ticket');
+  } catch {
+    return null;
+  }
 }

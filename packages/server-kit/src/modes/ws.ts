@@ -1,6 +1,6 @@
-import type { IncomingMessage, Server } from 'node:http';
+import { STATUS_CODES, ServerResponse, type IncomingMessage, type Server } from 'node:http';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { STATUS_CODES } from 'node:http';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { ChatError } from '../chat-error.js';
 import type { KitContext } from '../kit-context.js';
@@ -38,11 +38,14 @@ export function attachWebSocketMode(server: Server, context: KitContext, options
   const principals = new WeakMap<IncomingMessage, Principal>();
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const pathname = new URL(request.url ?? '/', 'http://localhost').pathname;
-    if (pathname !== path) {
-      // Another upgrade handler may own this path; answer only when no one else listens.
-      if (server.listenerCount('upgrade') === 1) refuse(socket, 404);
-      return;
+    const pathname = pathnameOf(request);
+    const isWebSocket = (request.headers.upgrade ?? '').toLowerCase() === 'websocket';
+    if (pathname !== path || !isWebSocket) {
+      // Another upgrade handler may own this request; answer only when no one else listens.
+      if (server.listenerCount('upgrade') > 1) return;
+      // Node routes every request offering an upgrade here (curl --http2 offers h2c): serve it as plain HTTP.
+      if (!isWebSocket && pathname !== undefined) return serveAsHttp(server, request, socket);
+      return refuse(socket, pathname === undefined ? new ChatError('invalid_request', 'the request URL is malformed') : new ChatError('not_found', 'no WebSocket is served at this path'));
     }
     authenticateHandshake(request, context).then(
       (principal) => {
@@ -51,7 +54,7 @@ export function attachWebSocketMode(server: Server, context: KitContext, options
       },
       (error: unknown) => {
         const failure = ChatError.from(error);
-        refuse(socket, failure.status, failure.code === 'unauthorized' ? { 'WWW-Authenticate': 'Bearer' } : {});
+        refuse(socket, failure, failure.code === 'unauthorized' ? { 'WWW-Authenticate': 'Bearer' } : {});
       },
     );
   };
@@ -89,8 +92,42 @@ export function attachWebSocketMode(server: Server, context: KitContext, options
   };
 }
 
-function refuse(socket: Duplex, status: number, headers: Record<string, string> = {}): void {
-  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`, 'Connection: close', 'Content-Length: 0'];
+/** Answers a handshake before any upgrade, with the protocol's JSON error body. */
+function refuse(socket: Duplex, error: ChatError, headers: Record<string, string> = {}): void {
+  const body = JSON.stringify({ error: error.toPayload() });
+  const lines = [
+    `HTTP/1.1 ${error.status} ${STATUS_CODES[error.status] ?? ''}`,
+    'Connection: close',
+    'Content-Type: application/json; charset=utf-8',
+    `Content-Length: ${Buffer.byteLength(body)}`,
+  ];
   for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-  socket.end(`${lines.join('\r\n')}\r\n\r\n`);
+  socket.end(`${lines.join('\r\n')}\r\n\r\n${body}`);
+}
+
+function pathnameOf(request: IncomingMessage): string | undefined {
+  try {
+    return new URL(request.url ?? '/', 'http://localhost').pathname;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Hands a request that merely offered an upgrade (and has no body) back to the server's ordinary request handlers.
+ * Node 20 stops parsing such a request at its headers, so one with a body is refused with a clear error instead.
+ */
+function serveAsHttp(server: Server, request: IncomingMessage, socket: Duplex): void {
+  const length = request.headers['content-length'];
+  if (request.headers['transfer-encoding'] || (length !== undefined && length !== '0')) {
+    return refuse(socket, new ChatError('invalid_request', 'this server does not upgrade HTTP; resend the request without the Upgrade header'));
+  }
+  const response = new ServerResponse(request);
+  response.shouldKeepAlive = false;
+  response.assignSocket(socket as Socket);
+  response.once('finish', () => {
+    response.detachSocket(socket as Socket);
+    socket.end();
+  });
+  server.emit('request', request, response);
 }

@@ -21,7 +21,11 @@ export function createRedisConnection(url: string): Redis {
 
 /** Another connection to the same Redis, for a blocking read or a subscription; never resends a command on reconnect. */
 export function duplicateConnection(client: Redis): Redis {
-  const duplicate = client.duplicate({ ...FAIL_FAST, enableAutoPipelining: false, autoResendUnfulfilledCommands: false });
+  const duplicate = client.duplicate({
+    ...FAIL_FAST,
+    enableAutoPipelining: false,
+    autoResendUnfulfilledCommands: false,
+  });
   duplicate.on('error', () => {});
   return duplicate;
 }

@@ -52,5 +52,8 @@ export function createRedisKeys(prefix = 'chatwire:'): RedisKeys {
  */
 export function storeUnavailable(error: unknown): ChatError {
   if (error instanceof ChatError) return error;
-  return new ChatError('overloaded', 'the run store is unavailable; retry shortly', { retryAfterMs: 1000, cause: error });
+  return new ChatError('overloaded', 'the run store is unavailable; retry shortly', {
+    retryAfterMs: 1000,
+    cause: error,
+  });
 }

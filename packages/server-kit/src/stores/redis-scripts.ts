@@ -212,5 +212,6 @@ interface ScriptHost {
 export function defineScripts(client: ScriptHost): RunScript {
   for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(`chatwire_${name}`, { numberOfKeys: 0, lua });
   const commands = client as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>;
-  return (name, ...args) => (commands[`chatwire_${name}`] as (...args: Array<string | number>) => Promise<unknown>)(...args);
+  return (name, ...args) =>
+    (commands[`chatwire_${name}`] as (...args: Array<string | number>) => Promise<unknown>)(...args);
 }

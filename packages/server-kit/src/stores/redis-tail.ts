@@ -4,7 +4,8 @@ import type { RedisKeys } from './redis-keys.js';
 interface Watch {
   /** Highest seq known to exist in the run's stream; the blocking read asks for entries after it. */
   cursor: number;
-  waiters: Set<() => void>;
+  /** Each waiter's resolve function and the newest seq it already knows of. */
+  waiters: Map<() => void, number>;
 }
 
 /** Options of {@link createRedisTail}. */
@@ -22,8 +23,7 @@ export interface RedisTailOptions {
 /**
  * Follows runs' event streams for this process with one `XREAD BLOCK` over every stream a local reader waits on, so a
  * thousand followers cost one Redis connection, not a thousand. A new stream to watch restarts the read by writing to
- * the process's own wake stream. New entries wake every waiter of their run (they re-read and wait again), as the
- * memory store does.
+ * the process's own wake stream. A new entry wakes the waiters of its run that did not know of it yet.
  */
 export interface RedisTail {
   /** Resolves on the next entry after `knownSeq` in run `id`'s stream, after `timeoutMs`, or when `signal` aborts. */
@@ -46,8 +46,8 @@ export function createRedisTail(options: RedisTailOptions): RedisTail {
   let closed = false;
   let idle: (() => void) | undefined;
 
-  const wakeAll = (watch: Watch) => {
-    for (const resolve of [...watch.waiters]) resolve();
+  const wake = (watch: Watch, seq = Number.POSITIVE_INFINITY) => {
+    for (const [resolve, known] of [...watch.waiters]) if (known < seq) resolve();
   };
 
   function poke(): void {
@@ -77,11 +77,19 @@ export function createRedisTail(options: RedisTailOptions): RedisTail {
       poked = false;
       let result: Array<[string, Array<[string, string[]]>]> | null;
       try {
-        result = (await connection.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', ...streams, ...from)) as typeof result;
+        result = (await connection.xread(
+          'COUNT',
+          1,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          ...streams,
+          ...from,
+        )) as typeof result;
       } catch {
         reading = false;
         // Redis is unreachable: let every waiter re-read (and see the error), then try again shortly.
-        for (const watch of watches.values()) wakeAll(watch);
+        for (const watch of watches.values()) wake(watch);
         if (!closed) await new Promise((resolve) => setTimeout(resolve, 250));
         continue;
       }
@@ -92,8 +100,9 @@ export function createRedisTail(options: RedisTailOptions): RedisTail {
         const index = streams.indexOf(stream);
         const watch = watches.get(ids[index - 1] ?? '');
         if (!watch) continue;
-        watch.cursor = Math.max(watch.cursor, Number(last[0].split('-')[1]) - 1);
-        wakeAll(watch);
+        const seq = Number(last[0].split('-')[1]) - 1;
+        watch.cursor = Math.max(watch.cursor, seq);
+        wake(watch, seq);
       }
     }
   }
@@ -104,8 +113,11 @@ export function createRedisTail(options: RedisTailOptions): RedisTail {
       if (closed || signal?.aborted || timeoutMs <= 0) return Promise.resolve();
       let watch = watches.get(id);
       if (watch && watch.cursor > knownSeq) return Promise.resolve();
-      if (!watch) {
-        watch = { cursor: knownSeq, waiters: new Set() };
+      if (watch) {
+        // knownSeq exists: the next read may start there (the one in flight may still wake us once, harmlessly).
+        watch.cursor = knownSeq;
+      } else {
+        watch = { cursor: knownSeq, waiters: new Map() };
         watches.set(id, watch);
         poke();
       }
@@ -120,18 +132,18 @@ export function createRedisTail(options: RedisTailOptions): RedisTail {
         };
         const timer = setTimeout(finish, timeoutMs);
         signal?.addEventListener('abort', finish, { once: true });
-        current.waiters.add(finish);
+        current.waiters.set(finish, knownSeq);
       });
     },
     notify(id, seq) {
       const watch = watches.get(id);
       if (!watch) return;
       watch.cursor = Math.max(watch.cursor, seq);
-      wakeAll(watch);
+      wake(watch, seq);
     },
     async close() {
       closed = true;
-      for (const watch of watches.values()) wakeAll(watch);
+      for (const watch of watches.values()) wake(watch);
       idle?.();
       connection.disconnect();
       await running.catch(() => {});

@@ -4,6 +4,7 @@ import type { Redis } from 'ioredis';
 import { ChatError } from '../chat-error.js';
 import { statusAfter } from '../run-status.js';
 import type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from '../store.js';
+import { createRedisCancels } from './redis-cancels.js';
 import { createRedisConnection, duplicateConnection } from './redis-connection.js';
 import { createRedisKeys, storeUnavailable, type RedisKeys } from './redis-keys.js';
 import { createRedisLease } from './redis-lease.js';
@@ -62,47 +63,48 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
   const ttlMs = options.ttlMs ?? 10 * 60_000;
   const activeTtlMs = options.activeTtlMs ?? 60 * 60_000;
   const maxEvents = options.maxEventsPerRun ?? 10_000;
+  // The last three arguments of every script that may end a run.
+  const expiry = [ttlMs, activeTtlMs, maxEvents] as const;
   const instanceId = randomBytes(9).toString('base64url');
   const run = defineScripts(client);
   const interrupted = new ChatError('interrupted', 'the server running this answer stopped; retry it').toPayload();
   const interruptedJson = JSON.stringify({ type: 'error', ...interrupted });
-  const cancelledJson = JSON.stringify({ type: 'error', ...new ChatError('cancelled', 'the run was cancelled').toPayload() });
+  const cancelledJson = JSON.stringify({
+    type: 'error',
+    ...new ChatError('cancelled', 'the run was cancelled').toPayload(),
+  });
   const owned = new Map<string, Owned>();
   const lost = new Set<string>();
-  const listeners = new Map<string, Set<() => void>>();
   const tail = createRedisTail({ connection: duplicateConnection(client), writer: client, keys, instanceId });
-  const subscriber = duplicateConnection(client);
-  subscriber.on('message', (_channel: string, id: string) => dispatchCancel(id));
-  let subscribed: Promise<unknown> | undefined;
-  // ioredis resubscribes after reconnections, but only to a subscription that once succeeded.
-  const subscribe = () => (subscribed ??= subscriber.subscribe(keys.cancel).catch((error: unknown) => ((subscribed = undefined), Promise.reject(error))));
-  subscribe().catch(() => {});
+  const cancels = createRedisCancels(duplicateConnection(client), keys.cancel);
   const lease = createRedisLease({
-    client, run, keys, instanceId, ttlMs, activeTtlMs, maxEvents, interruptedJson,
+    client,
+    run,
+    keys,
+    instanceId,
+    ttlMs,
+    activeTtlMs,
+    maxEvents,
+    interruptedJson,
     leaseMs: options.leaseMs ?? 3000,
     onRenewed: finishLostRuns,
   });
   void lease.renew();
-
-  function dispatchCancel(id: string): void {
-    for (const listener of [...(listeners.get(id) ?? [])]) listener();
-  }
 
   /** After an outage: end the runs whose writes failed (rebuilding them if Redis came back empty); re-check cancels. */
   async function finishLostRuns(): Promise<void> {
     for (const id of [...lost]) {
       const mirror = owned.get(id);
       if (!mirror) continue;
-      const args = [keys.prefix, id, mirror.info, mirror.lastSeq, mirror.text, interruptedJson, ttlMs, activeTtlMs, maxEvents];
-      await run('recover', ...args);
+      await run('recover', keys.prefix, id, mirror.info, mirror.lastSeq, mirror.text, interruptedJson, ...expiry);
       lost.delete(id);
       owned.delete(id);
     }
     // A cancel published while the subscription was reconnecting is still in the run's hash.
-    const ids = [...owned.keys()].filter((id) => listeners.has(id));
+    const ids = cancels.listened().filter((id) => owned.has(id));
     if (ids.length === 0) return;
     const flags = await Promise.all(ids.map((id) => client.hget(keys.meta(id), 'cancel')));
-    ids.forEach((id, index) => flags[index] === '1' && dispatchCancel(id));
+    ids.forEach((id, index) => flags[index] === '1' && cancels.dispatch(id));
   }
 
   /** Runs a Redis call; connection failures become `503 overloaded` and mark the written run as lost. */
@@ -123,9 +125,12 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     async create(info: RunInfo, idempotency?: IdempotencyClaim): Promise<CreateResult> {
       const idemKey = idempotency ? keys.idempotency(idempotency.key) : '';
       const idemValue = idempotency ? JSON.stringify({ runId: info.id, fingerprint: idempotency.fingerprint }) : '';
-      const result = (await call(() => run('create', keys.prefix, info.id, JSON.stringify(info), activeTtlMs, idemKey, idemValue))) as string[];
+      const result = (await call(() =>
+        run('create', keys.prefix, info.id, JSON.stringify(info), activeTtlMs, idemKey, idemValue),
+      )) as string[];
       if (result[0] === 'duplicate') throw new ChatError('internal', 'duplicate run id');
-      if (result[0] === 'held') return { created: false, ...(JSON.parse(result[1] as string) as { runId: string; fingerprint: string }) };
+      if (result[0] === 'held')
+        return { created: false, ...(JSON.parse(result[1] as string) as { runId: string; fingerprint: string }) };
       return { created: true };
     },
 
@@ -137,8 +142,13 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     async append(event: RunEvent) {
       const terminal = isTerminalEvent(event);
       const text = event.type === 'token' ? event.text : '';
-      const args = [keys.prefix, event.id, event.seq, JSON.stringify(event), text, terminal ? '1' : '0', statusAfter('pending', event), ttlMs, activeTtlMs, maxEvents];
-      const result = await call(() => run('append', ...args), event.id);
+      const status = statusAfter('pending', event);
+      const json = JSON.stringify(event);
+      const ending = terminal ? '1' : '0';
+      const result = await call(
+        () => run('append', keys.prefix, event.id, event.seq, json, text, ending, status, ...expiry),
+        event.id,
+      );
       const mirror = owned.get(event.id);
       if (result === 'missing') {
         // Redis lost the run under its writer (restarted empty): rebuild it to end it clearly once Redis answers.
@@ -172,7 +182,10 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       const from = `0-${Math.max(0, after + 1) + 1}`;
       const count = Number.isFinite(limit) ? ['COUNT', Math.max(0, limit)] : [];
       const [exists, entries] = await call(() =>
-        Promise.all([client.hexists(keys.meta(id), 'info'), limit <= 0 ? [] : client.xrange(keys.events(id), from, '+', ...(count as ['COUNT', number]))]),
+        Promise.all([
+          client.hexists(keys.meta(id), 'info'),
+          limit <= 0 ? [] : client.xrange(keys.events(id), from, '+', ...(count as ['COUNT', number])),
+        ]),
       );
       if (exists === 0) return undefined;
       return entries.map(([, fields]) => JSON.parse(fields[1] as string) as RunEvent);
@@ -187,28 +200,23 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     },
 
     async requestCancel(id: string) {
-      const asked = await call(() => run('cancel', keys.prefix, id, keys.cancel, cancelledJson, ttlMs, activeTtlMs, maxEvents));
+      const asked = await call(() => run('cancel', keys.prefix, id, keys.cancel, cancelledJson, ...expiry));
       // The writer may be this process: no need to wait for the message to come back.
-      if (asked === 1) dispatchCancel(id);
+      if (asked === 1) cancels.dispatch(id);
       return asked === 1;
     },
 
     onCancel(id: string, listener: () => void) {
-      const set = listeners.get(id) ?? new Set();
-      set.add(listener);
-      listeners.set(id, set);
-      return () => {
-        set.delete(listener);
-        if (set.size === 0 && listeners.get(id) === set) listeners.delete(id);
-      };
+      return cancels.on(id, listener);
     },
 
     async claim(id: string) {
       // The lease and the cancel subscription must be in place before this process becomes the run's writer.
       if (!lease.healthy) await lease.renew();
       if (!lease.healthy) throw storeUnavailable(new Error('the lease could not be renewed'));
-      await call(subscribe);
-      const claimed = (await call(() => run('claim', keys.prefix, id, instanceId, activeTtlMs))) as [string, string, string] | null;
+      await call(cancels.ready);
+      const claimed = (await call(() => run('claim', keys.prefix, id, instanceId, activeTtlMs))) as
+        [string, string, string] | null;
       if (!claimed) return false;
       owned.set(id, { info: claimed[0], lastSeq: Number(claimed[1]), text: claimed[2] });
       return true;
@@ -225,7 +233,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     async close() {
       await lease.close();
       await tail.close();
-      subscriber.disconnect();
+      cancels.close();
       if (!options.client) await client.quit().catch(() => client.disconnect());
     },
   };

@@ -1,0 +1,201 @@
+import type { RunEvent } from '@chatwire/protocol';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ChatError } from '../src/index.js';
+import { createRedisRunStore, type RedisRunStore, type RedisRunStoreOptions } from '../src/redis.js';
+import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
+
+const info = (id: string) => ({
+  id,
+  model: 'm',
+  mode: 'sse' as const,
+  created_at: '2026-01-01T00:00:00.000Z',
+  owner: 'anonymous',
+});
+const start = (id: string): RunEvent => ({ id, seq: 0, type: 'start', model: 'm', created_at: '' });
+const token = (id: string, seq: number, text: string): RunEvent => ({ id, seq, type: 'token', text });
+const done = (id: string, seq: number): RunEvent => ({
+  id,
+  seq,
+  type: 'done',
+  finish_reason: 'stop',
+  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
+});
+
+let redis: TestRedis;
+let admin: Redis;
+const stores: RedisRunStore[] = [];
+let prefixCount = 0;
+let prefix = '';
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  admin = new Redis(redis.url);
+});
+afterAll(async () => {
+  admin.disconnect();
+  await redis.stop();
+});
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+
+/** Two or more "instances": stores with their own connections, sharing one Redis and one prefix per test. */
+function open(options: Partial<RedisRunStoreOptions> = {}): RedisRunStore {
+  const store = createRedisRunStore({ url: redis.url, prefix, ...options });
+  stores.push(store);
+  return store;
+}
+function fresh(): void {
+  prefix = `t${++prefixCount}:`;
+}
+
+async function begin(store: RedisRunStore, id: string): Promise<void> {
+  expect(await store.create(info(id))).toEqual({ created: true });
+  await store.append(start(id));
+  expect(await store.claim(id)).toBe(true);
+}
+
+describe('redis run store', () => {
+  it('keeps state and events in seq order, readable from another instance', async () => {
+    fresh();
+    const [a, b] = [open(), open()];
+    await begin(a, 'r1');
+    await a.append(token('r1', 1, 'Hel'));
+    await a.append(token('r1', 2, 'lo: "x"\n'));
+    expect(await b.get('r1')).toMatchObject({
+      status: 'processing',
+      partial: 'Hello: "x"\n',
+      last_seq: 2,
+      info: info('r1'),
+    });
+    expect((await b.read('r1', 0))?.map((event) => event.seq)).toEqual([1, 2]);
+    expect((await b.read('r1', -1, 2))?.map((event) => event.seq)).toEqual([0, 1]);
+    expect(await b.read('r1', 1, 0)).toEqual([]);
+    await expect(a.append(token('r1', 5, 'x'))).rejects.toThrow(ChatError);
+    await a.append(done('r1', 3));
+    expect(await b.get('r1')).toMatchObject({ status: 'completed', terminal: { type: 'done', seq: 3 } });
+    await expect(a.append(token('r1', 4, 'late'))).rejects.toThrow(ChatError);
+    expect(await b.get('nope')).toBeUndefined();
+    expect(await b.read('nope', -1)).toBeUndefined();
+  });
+
+  it('wakes a waiter on another instance when an event lands, and resolves on timeout or abort', async () => {
+    fresh();
+    const [a, b] = [open(), open()];
+    await begin(a, 'w1');
+    const waiting = b.waitForEvents('w1', 0, { timeoutMs: 10_000 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await a.append(token('w1', 1, 'x'));
+    await waiting;
+    expect((await b.read('w1', 0))?.map((event) => event.seq)).toEqual([1]);
+    const controller = new AbortController();
+    const aborted = b.waitForEvents('w1', 1, { timeoutMs: 60_000, signal: controller.signal });
+    controller.abort();
+    await aborted;
+    await b.waitForEvents('w1', 1, { timeoutMs: 5 });
+    // Many runs followed at once by one instance: each waiter wakes for its own run.
+    const ids = Array.from({ length: 20 }, (_, index) => `m${index}`);
+    for (const id of ids) await begin(a, id);
+    const waits = ids.map((id) => b.waitForEvents(id, 0, { timeoutMs: 10_000 }).then(() => id));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    for (const id of ids.reverse()) await a.append(done(id, 1));
+    expect((await Promise.all(waits)).sort()).toEqual([...ids].sort());
+  });
+
+  it('shares idempotency keys across instances', async () => {
+    fresh();
+    const [a, b] = [open(), open()];
+    expect(await a.create(info('i1'), { key: 'p:k', fingerprint: 'f1' })).toEqual({ created: true });
+    expect(await b.create(info('i2'), { key: 'p:k', fingerprint: 'f2' })).toEqual({
+      created: false,
+      runId: 'i1',
+      fingerprint: 'f1',
+    });
+    expect(await b.findIdempotent('p:k')).toEqual({ runId: 'i1', fingerprint: 'f1' });
+    expect(await b.get('i2')).toBeUndefined();
+  });
+
+  it('carries a cancel from any instance to the writer, and ends a run nobody claimed yet by itself', async () => {
+    fresh();
+    const [a, b] = [open(), open()];
+    await a.create(info('c1'));
+    await a.append(start('c1'));
+    let heard = 0;
+    a.onCancel('c1', () => heard++);
+    expect(await a.claim('c1')).toBe(true);
+    expect(await b.claim('c1')).toBe(false);
+    expect(await b.requestCancel('c1')).toBe(true);
+    await waitUntil(() => heard === 1);
+    await a.append({ id: 'c1', seq: 1, type: 'error', code: 'cancelled', message: 'cancelled', retryable: false });
+    expect(await b.requestCancel('c1')).toBe(false);
+    expect(await b.requestCancel('nope')).toBe(false);
+
+    await a.create(info('q1'));
+    await a.append(start('q1'));
+    expect(await b.requestCancel('q1')).toBe(true);
+    expect(await a.get('q1')).toMatchObject({
+      status: 'cancelled',
+      terminal: { type: 'error', code: 'cancelled', seq: 1, id: 'q1' },
+    });
+    expect(await a.claim('q1')).toBe(false);
+  });
+
+  it('ends the runs of an instance that stopped renewing its lease with a retryable interrupted', async () => {
+    fresh();
+    const client = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    client.on('error', () => {});
+    const dying = createRedisRunStore({ client, prefix, leaseMs: 300 });
+    const survivor = open({ leaseMs: 300 });
+    await begin(dying, 'd1');
+    await dying.append(token('d1', 1, 'partial'));
+    const waited = survivor.waitForEvents('d1', 1, { timeoutMs: 10_000 });
+    // The process "dies": its connection is gone and its lease is never renewed again.
+    client.disconnect();
+    await waited;
+    expect(await survivor.get('d1')).toMatchObject({
+      status: 'failed',
+      partial: 'partial',
+      terminal: { type: 'error', code: 'interrupted', retryable: true, seq: 2 },
+    });
+    await dying.close();
+  });
+
+  it('expires every key of an ended run after the TTL and caps event streams', async () => {
+    fresh();
+    const a = open({ ttlMs: 300, maxEventsPerRun: 100 });
+    await a.create(info('e1'), { key: 'p:e', fingerprint: 'f' });
+    await a.append(start('e1'));
+    await a.claim('e1');
+    for (let seq = 1; seq <= 400; seq++) await a.append(token('e1', seq, 'x'));
+    expect(await admin.xlen(a.keys.events('e1'))).toBeLessThan(250);
+    expect((await a.get('e1'))?.partial).toHaveLength(400);
+    await a.append(done('e1', 401));
+    await a.close();
+    stores.splice(0);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    expect(await admin.keys(`${prefix}*`)).toEqual([]);
+  });
+
+  it('answers ping, and fails with a retryable 503 error while Redis is away', async () => {
+    fresh();
+    const a = open();
+    await a.ping();
+    const other = await startRedisServer();
+    const b = createRedisRunStore({ url: other.url, prefix });
+    stores.push(b);
+    await b.ping();
+    await other.stop();
+    const failure = await b.get('x').catch((error: unknown) => error);
+    expect(failure).toMatchObject({ code: 'overloaded', status: 503, retryable: true });
+    await expect(b.ping()).rejects.toMatchObject({ code: 'overloaded' });
+  });
+});
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}

@@ -1,0 +1,25 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const script = fileURLToPath(new URL('./run.mjs', import.meta.url));
+
+// The packed packages, installed outside the workspace, work from ESM, CJS and strict TypeScript, with the same answer
+// in all four modes. Needs the packages built (`npm test` builds first) and the npm registry or a warm npm cache.
+it(
+  'the packed packages work for ESM, CJS and TypeScript consumers in all four modes',
+  { timeout: 120_000 },
+  async () => {
+    const result = await run(process.execPath, [script], { maxBuffer: 16 * 1024 * 1024 }).catch(
+      (error: { stdout?: string; stderr?: string; message: string }) => ({
+        stdout: error.stdout ?? '',
+        stderr: `${error.stderr ?? ''}\n${error.message}`,
+        failed: true,
+      }),
+    );
+    expect('failed' in result ? result.stderr : '').toBe('');
+    expect(result.stdout).toContain('consumers got the same');
+  },
+);
