@@ -149,7 +149,7 @@ export function rewriteNginxConf(
 ): string {
   const rewrites: Array<[RegExp, string]> = [
     [/listen 3000;/, `listen 127.0.0.1:${options.port};`],
-    [/server backend:8000;/, `server ${options.backend};`],
+    [/server backend-1:8000;\s*server backend-2:8000;/, `server ${options.backend};`],
     [/root \/usr\/share\/nginx\/html;/, `root ${options.root};`],
     [/access_log \/dev\/stdout;/, `access_log ${options.prefix}/access.log;`],
     [
