@@ -3,7 +3,12 @@ import { dirname } from 'node:path';
 import { send } from '@koa/send';
 import type { Middleware } from 'koa';
 
-const ASSETS = new Set(['swagger-ui.css', 'swagger-ui-bundle.js', 'swagger-ui-standalone-preset.js', 'favicon-32x32.png']);
+const ASSETS = new Set([
+  'swagger-ui.css',
+  'swagger-ui-bundle.js',
+  'swagger-ui-standalone-preset.js',
+  'favicon-32x32.png',
+]);
 
 // The page is ours; only Swagger UI's own files come from swagger-ui-dist (no CDN: the docs work offline).
 const PAGE = `<!doctype html>

@@ -50,9 +50,14 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   }
   const provider = requested ?? (groqApiKey ? 'groq' : 'simulated');
   if (provider === 'groq' && !groqApiKey) throw new ConfigError('CHATWIRE_PROVIDER=groq needs GROQ_API_KEY');
-  const list = (name: string) => (value(name) ?? '').split(',').map((item) => item.trim()).filter(Boolean);
+  const list = (name: string) =>
+    (value(name) ?? '')
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean);
   const deadlineText = value('CHATWIRE_SHUTDOWN_DEADLINE_MS') ?? '10000';
-  if (!/^\d+$/.test(deadlineText)) throw new ConfigError(`CHATWIRE_SHUTDOWN_DEADLINE_MS must be milliseconds, got "${deadlineText}"`);
+  if (!/^\d+$/.test(deadlineText))
+    throw new ConfigError(`CHATWIRE_SHUTDOWN_DEADLINE_MS must be milliseconds, got "${deadlineText}"`);
   const config: ServerConfig = {
     port,
     host: value('HOST') ?? '0.0.0.0',
@@ -74,7 +79,9 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     config.runLimits[field] = Number(text);
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
-    throw new ConfigError(`LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`);
+    throw new ConfigError(
+      `LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent; got "${config.logLevel}"`,
+    );
   }
   const ticketSecret = value('CHATWIRE_TICKET_SECRET');
   if (ticketSecret) config.ticketSecret = ticketSecret;
@@ -85,10 +92,12 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (defaultModel) config.defaultModel = defaultModel;
   const redisUrl = value('REDIS_URL');
   // The URL may carry a password: the message never repeats it.
-  if (redisUrl && !/^rediss?:\/\//.test(redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
+  if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
+    throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
   if (redisUrl) config.redisUrl = redisUrl;
   const ttlText = value('CHATWIRE_RUN_TTL_MS');
-  if (ttlText !== undefined && !/^[1-9]\d*$/.test(ttlText)) throw new ConfigError(`CHATWIRE_RUN_TTL_MS must be milliseconds, got "${ttlText}"`);
+  if (ttlText !== undefined && !/^[1-9]\d*$/.test(ttlText))
+    throw new ConfigError(`CHATWIRE_RUN_TTL_MS must be milliseconds, got "${ttlText}"`);
   if (ttlText !== undefined) config.runTtlMs = Number(ttlText);
   return config;
 }

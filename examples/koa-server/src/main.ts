@@ -48,6 +48,10 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? `configuration error: ${error.message}` : `failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  console.error(
+    error instanceof ConfigError
+      ? `configuration error: ${error.message}`
+      : `failed to start: ${error instanceof Error ? error.message : String(error)}`,
+  );
   process.exit(1);
 });

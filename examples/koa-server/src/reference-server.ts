@@ -57,7 +57,8 @@ export async function startReferenceServer(config: ServerConfig): Promise<Refere
   app.proxy = true;
   app.silent = true;
   app.on('error', (error: unknown) => {
-    if (!isClientDisconnect(error)) logger.error({ err: error instanceof Error ? error.message : String(error) }, 'koa error');
+    if (!isClientDisconnect(error))
+      logger.error({ err: error instanceof Error ? error.message : String(error) }, 'koa error');
   });
   app.use(requestLog(logger));
   app.use(kit.middleware());
@@ -99,5 +100,9 @@ async function runsBackend(config: ServerConfig): Promise<Pick<ChatKitOptions, '
   // Loaded only here, so a single instance never needs ioredis or bullmq.
   const { createRedisBackend } = await import('@chatwire/server-kit/redis');
   const { runsPerMinute } = config.runLimits;
-  return createRedisBackend({ url: config.redisUrl, ...ttl, ...(runsPerMinute === undefined ? {} : { runsPerMinute }) });
+  return createRedisBackend({
+    url: config.redisUrl,
+    ...ttl,
+    ...(runsPerMinute === undefined ? {} : { runsPerMinute }),
+  });
 }

@@ -82,7 +82,9 @@ describe('reference server on the simulated model', () => {
     const bundle = await fetch(`${server.url}/docs/swagger-ui-bundle.js`);
     expect(bundle.status).toBe(200);
     expect((await bundle.arrayBuffer()).byteLength).toBeGreaterThan(100_000);
-    const chat = await post(`${server.url}/api/sync/chat`, JSON.stringify({ message: 'log me' }), { 'x-request-id': 'req-123' });
+    const chat = await post(`${server.url}/api/sync/chat`, JSON.stringify({ message: 'log me' }), {
+      'x-request-id': 'req-123',
+    });
     expect(chat.headers.get('x-request-id')).toBe('req-123');
     expect(await (await fetch(`${server.url}/metrics`)).text()).toContain('chatwire_runs_started_total{mode="sync"} 1');
     await new Promise((resolve) => setTimeout(resolve, 100));
@@ -91,8 +93,16 @@ describe('reference server on the simulated model', () => {
       .split('\n')
       .filter((line) => line.startsWith('{'))
       .map((line) => JSON.parse(line) as Record<string, unknown>);
-    expect(lines.find((line) => line.request_id === 'req-123')).toMatchObject({ method: 'POST', path: '/api/sync/chat', status: 200 });
-    expect(lines.find((line) => line.msg === 'run ended')).toMatchObject({ mode: 'sync', model: 'sim/instant', outcome: 'completed' });
+    expect(lines.find((line) => line.request_id === 'req-123')).toMatchObject({
+      method: 'POST',
+      path: '/api/sync/chat',
+      status: 200,
+    });
+    expect(lines.find((line) => line.msg === 'run ended')).toMatchObject({
+      mode: 'sync',
+      model: 'sim/instant',
+      outcome: 'completed',
+    });
     expect(server.output()).not.toContain('log me');
   });
 
@@ -123,13 +133,25 @@ describe('reference server on Groq (a local fake Groq through the real groq-sdk)
     expect(await (await fetch(`${server.url}/healthz`)).json()).toEqual({ status: 'ok', provider: 'groq' });
     const models = await (await fetch(`${server.url}/api/models`)).json();
     expect(models.data.map((model: { id: string }) => model.id)).toContain('openai/gpt-oss-20b');
-    const response = await post(`${server.url}/api/sse/chat`, JSON.stringify({ message: 'Salut', model: 'openai/gpt-oss-20b' }));
+    const response = await post(
+      `${server.url}/api/sse/chat`,
+      JSON.stringify({ message: 'Salut', model: 'openai/gpt-oss-20b' }),
+    );
     const events: RunEvent[] = await readSse(response);
-    expect(events.filter((event) => event.type === 'token').map((event) => (event as { text: string }).text).join('')).toBe('Bonjour :)\nfin');
+    expect(
+      events
+        .filter((event) => event.type === 'token')
+        .map((event) => (event as { text: string }).text)
+        .join(''),
+    ).toBe('Bonjour :)\nfin');
     expect(events.at(-1)?.type).toBe('done');
     const upstream = fake.requests.at(-1);
     expect(upstream?.headers.authorization).toBe(`Bearer ${key}`);
-    expect(upstream?.body).toMatchObject({ model: 'openai/gpt-oss-20b', stream: true, messages: [{ role: 'user', content: 'Salut' }] });
+    expect(upstream?.body).toMatchObject({
+      model: 'openai/gpt-oss-20b',
+      stream: true,
+      messages: [{ role: 'user', content: 'Salut' }],
+    });
     expect(JSON.stringify(events)).not.toContain(key);
     expect(server.output()).not.toContain(key);
   });
@@ -137,7 +159,10 @@ describe('reference server on Groq (a local fake Groq through the real groq-sdk)
   it('maps a refused key to upstream_auth without ever echoing the key', async () => {
     const wrong = 'gsk_wrong_key_should_not_appear_77';
     const server = await startServer({ GROQ_API_KEY: wrong, GROQ_BASE_URL: fake.url });
-    const response = await post(`${server.url}/api/sync/chat`, JSON.stringify({ message: 'Salut', model: 'openai/gpt-oss-20b' }));
+    const response = await post(
+      `${server.url}/api/sync/chat`,
+      JSON.stringify({ message: 'Salut', model: 'openai/gpt-oss-20b' }),
+    );
     const text = await response.text();
     expect(response.status).toBe(502);
     expect(JSON.parse(text)).toMatchObject({ error: { code: 'upstream_auth', retryable: false } });

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { MODES, isChatError, type ChatClient, type ChatMessage, type ChatStream, type Mode } from '@chatwire/client-sdk';
+import {
+  MODES,
+  isChatError,
+  type ChatClient,
+  type ChatMessage,
+  type ChatStream,
+  type Mode,
+} from '@chatwire/client-sdk';
 import { describeError } from './describe-error.js';
 import { formatBytes, formatDuration, formatTable, tokensPerSecond } from './format.js';
 import type { Terminal } from './terminal.js';
@@ -84,7 +91,9 @@ function printTable(terminal: Terminal, outcomes: ModeOutcome[]): void {
   terminal.stdout.write(`${formatTable(rows, paint.bold)}\n`);
   const texts = outcomes.flatMap((outcome) => (outcome.text === undefined ? [] : [outcome.text]));
   if (texts.length === outcomes.length && new Set(texts).size === 1) {
-    terminal.stdout.write(`${paint.green('✓')} same text in all ${texts.length} modes (${texts[0]?.length ?? 0} characters)\n`);
+    terminal.stdout.write(
+      `${paint.green('✓')} same text in all ${texts.length} modes (${texts[0]?.length ?? 0} characters)\n`,
+    );
   } else if (texts.length > 1 && new Set(texts).size > 1) {
     terminal.stdout.write(`${paint.yellow('!')} the modes got different texts (expected from a sampling model)\n`);
   }
@@ -97,7 +106,9 @@ function record(outcome: ModeOutcome): Record<string, unknown> {
   const { stats } = outcome.stream;
   const base = { ...stats, runId: outcome.stream.runId ?? null };
   if (outcome.error !== undefined) {
-    const error = isChatError(outcome.error) ? { code: outcome.error.code, message: outcome.error.message } : { code: 'internal' };
+    const error = isChatError(outcome.error)
+      ? { code: outcome.error.code, message: outcome.error.message }
+      : { code: 'internal' };
     return { ...base, ok: false, error };
   }
   return {

@@ -10,8 +10,12 @@ describe('formatting', () => {
   });
 
   it('aligns the first column left and the others right', () => {
-    expect(formatTable([['mode', 'total'], ['sse', '12 ms'], ['polling', '1.20 s']])).toBe(
-      'mode      total\nsse       12 ms\npolling  1.20 s',
-    );
+    expect(
+      formatTable([
+        ['mode', 'total'],
+        ['sse', '12 ms'],
+        ['polling', '1.20 s'],
+      ]),
+    ).toBe('mode      total\nsse       12 ms\npolling  1.20 s');
   });
 });

@@ -20,7 +20,8 @@ export function tokensPerSecond(completionTokens: number | undefined, totalMs: n
 /** Left-aligns the first column and right-aligns the others, two spaces apart; `paint` styles the header. */
 export function formatTable(rows: string[][], paint: (text: string) => string = (text) => text): string {
   const widths: number[] = [];
-  for (const row of rows) row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, [...cell].length)));
+  for (const row of rows)
+    row.forEach((cell, index) => (widths[index] = Math.max(widths[index] ?? 0, [...cell].length)));
   const lines = rows.map((row) =>
     row
       .map((cell, index) => {

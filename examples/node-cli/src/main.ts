@@ -1,5 +1,11 @@
 #!/usr/bin/env node
-import { createChatClient, isChatError, type ChatClient, type ChatMessage, type ChatStream } from '@chatwire/client-sdk';
+import {
+  createChatClient,
+  isChatError,
+  type ChatClient,
+  type ChatMessage,
+  type ChatStream,
+} from '@chatwire/client-sdk';
 import packageJson from '../package.json' with { type: 'json' };
 import { parseCommandLine, UsageError, USAGE, type CliOptions } from './parse-command-line.js';
 import { compareModes } from './compare-modes.js';
@@ -20,8 +26,8 @@ async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
     process.stderr.write(`chatwire: ${error.message}\nTry 'chatwire --help'.\n`);
     return EXIT.usage;
   }
-  if (command.kind === 'help') return void process.stdout.write(`${USAGE}\n`), EXIT.ok;
-  if (command.kind === 'version') return void process.stdout.write(`${packageJson.version}\n`), EXIT.ok;
+  if (command.kind === 'help') return (void process.stdout.write(`${USAGE}\n`), EXIT.ok);
+  if (command.kind === 'version') return (void process.stdout.write(`${packageJson.version}\n`), EXIT.ok);
   const { options } = command;
   const terminal = createTerminal({ stdout: process.stdout, stderr: process.stderr, color: options.color });
   const apiKey = env.CHATWIRE_API_KEY;
@@ -49,7 +55,13 @@ async function askOnce(client: ChatClient, terminal: Terminal, options: CliOptio
   };
   process.on('SIGINT', onInterrupt);
   try {
-    const request = { messages, model: options.model, maxTokens: options.maxTokens, temperature: options.temperature, json: options.json };
+    const request = {
+      messages,
+      model: options.model,
+      maxTokens: options.maxTokens,
+      temperature: options.temperature,
+      json: options.json,
+    };
     if (options.compare) {
       const code = await compareModes(client, terminal, request, (streams) => (active = streams));
       return interrupted ? EXIT.interrupted : code;

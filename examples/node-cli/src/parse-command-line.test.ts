@@ -19,8 +19,14 @@ describe('parseCommandLine', () => {
         color: true,
       },
     });
-    const parsed = parseCommandLine(['-m', 'ws', '--max-tokens', '12'], { CHATWIRE_URL: 'https://chat.example', NO_COLOR: '1' });
-    expect(parsed).toMatchObject({ kind: 'run', options: { question: undefined, mode: 'ws', maxTokens: 12, url: 'https://chat.example', color: false } });
+    const parsed = parseCommandLine(['-m', 'ws', '--max-tokens', '12'], {
+      CHATWIRE_URL: 'https://chat.example',
+      NO_COLOR: '1',
+    });
+    expect(parsed).toMatchObject({
+      kind: 'run',
+      options: { question: undefined, mode: 'ws', maxTokens: 12, url: 'https://chat.example', color: false },
+    });
   });
 
   it.each([

@@ -71,7 +71,9 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Parsed
       },
     });
   } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message.split('\n')[0] ?? 'invalid arguments' : 'invalid arguments');
+    throw new UsageError(
+      error instanceof Error ? (error.message.split('\n')[0] ?? 'invalid arguments') : 'invalid arguments',
+    );
   }
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
@@ -103,7 +105,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Parsed
 function numberOption(name: string, text: string | undefined, valid: (value: number) => boolean): number | undefined {
   if (text === undefined) return undefined;
   const value = Number(text);
-  if (text.trim() === '' || !Number.isFinite(value) || !valid(value)) throw new UsageError(`${name} has an invalid value`);
+  if (text.trim() === '' || !Number.isFinite(value) || !valid(value))
+    throw new UsageError(`${name} has an invalid value`);
   return value;
 }
 

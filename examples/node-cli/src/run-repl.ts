@@ -1,5 +1,13 @@
 import { createInterface } from 'node:readline';
-import { isChatError, isMode, MODES, type ChatClient, type ChatMessage, type ChatStream, type Mode } from '@chatwire/client-sdk';
+import {
+  isChatError,
+  isMode,
+  MODES,
+  type ChatClient,
+  type ChatMessage,
+  type ChatStream,
+  type Mode,
+} from '@chatwire/client-sdk';
 import type { CliOptions } from './parse-command-line.js';
 import { describeError } from './describe-error.js';
 import { streamAnswer } from './stream-answer.js';
@@ -14,10 +22,20 @@ const HELP = `/mode [${MODES.join('|')}]  show or switch the mode
  * The multi-turn chat: each line is a question asked with the conversation so far. Ctrl-C cancels the answer being
  * streamed (on the server too); at the prompt it leaves. Resolves with the exit code.
  */
-export async function runRepl(client: ChatClient, terminal: Terminal, options: CliOptions, input: NodeJS.ReadableStream): Promise<number> {
+export async function runRepl(
+  client: ChatClient,
+  terminal: Terminal,
+  options: CliOptions,
+  input: NodeJS.ReadableStream,
+): Promise<number> {
   const { paint } = terminal;
   const interactive = terminal.interactive && (input as { isTTY?: boolean }).isTTY === true;
-  const lines = createInterface({ input, output: terminal.stdout, terminal: interactive, prompt: paint.cyan('you › ') });
+  const lines = createInterface({
+    input,
+    output: terminal.stdout,
+    terminal: interactive,
+    prompt: paint.cyan('you › '),
+  });
   const history: ChatMessage[] = options.system === undefined ? [] : [{ role: 'system', content: options.system }];
   let mode: Mode = options.mode;
   let model = options.model;
@@ -63,7 +81,15 @@ export async function runRepl(client: ChatClient, terminal: Terminal, options: C
         const result = await streamAnswer(
           client,
           terminal,
-          { mode, messages: [...history], model, maxTokens: options.maxTokens, temperature: options.temperature, json: options.json, stats: options.stats },
+          {
+            mode,
+            messages: [...history],
+            model,
+            maxTokens: options.maxTokens,
+            temperature: options.temperature,
+            json: options.json,
+            stats: options.stats,
+          },
           (stream) => (current = stream),
         );
         history.push({ role: 'assistant', content: result.text });

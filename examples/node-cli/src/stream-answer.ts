@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { isChatError, type ChatClient, type ChatMessage, type ChatResult, type ChatStream, type Mode } from '@chatwire/client-sdk';
+import {
+  isChatError,
+  type ChatClient,
+  type ChatMessage,
+  type ChatResult,
+  type ChatStream,
+  type Mode,
+} from '@chatwire/client-sdk';
 import { formatBytes, formatDuration, tokensPerSecond } from './format.js';
 import type { Terminal } from './terminal.js';
 
@@ -91,7 +98,8 @@ function summarize(stream: ChatStream, result: ChatResult): string {
 
 /** The NDJSON line for a failure, shaped like the protocol's `error` event. */
 function errorRecord(error: unknown, stream: ChatStream): Record<string, unknown> {
-  if (!isChatError(error)) return { type: 'error', code: 'internal', message: 'unexpected client error', retryable: false };
+  if (!isChatError(error))
+    return { type: 'error', code: 'internal', message: 'unexpected client error', retryable: false };
   return {
     type: 'error',
     ...(stream.runId === undefined ? {} : { id: stream.runId }),

@@ -33,12 +33,20 @@ export function createTerminal(options: TerminalOptions): Terminal {
   const { stdout, stderr } = options;
   const interactive = stdout.isTTY === true;
   const colored = options.color && interactive;
-  const code = (open: number, close: number): Paint => (colored ? (text) => `\x1b[${open}m${text}\x1b[${close}m` : (text) => text);
+  const code = (open: number, close: number): Paint =>
+    colored ? (text) => `\x1b[${open}m${text}\x1b[${close}m` : (text) => text;
   return {
     stdout,
     stderr,
     interactive,
-    paint: { dim: code(2, 22), bold: code(1, 22), red: code(31, 39), green: code(32, 39), cyan: code(36, 39), yellow: code(33, 39) },
+    paint: {
+      dim: code(2, 22),
+      bold: code(1, 22),
+      red: code(31, 39),
+      green: code(32, 39),
+      cyan: code(36, 39),
+      yellow: code(33, 39),
+    },
     spin(label) {
       if (!interactive) return () => {};
       let frame = 0;

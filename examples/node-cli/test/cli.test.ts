@@ -33,7 +33,10 @@ describe('chatwire --json', () => {
   it('prints the protocol events as NDJSON, then a stats line', async () => {
     const run = await runCli([question, '--json', '--mode', 'ws', '--url', server.url]);
     expect(run.code).toBe(0);
-    const lines = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     const stats = lines.pop();
     expect(stats).toMatchObject({ type: 'stats', mode: 'ws', requests: 1, reconnects: 0 });
     expect(lines[0]).toMatchObject({ type: 'start', seq: 0, model: 'sim/instant' });
@@ -45,7 +48,10 @@ describe('chatwire --json', () => {
   it('ends with an error line shaped like the protocol event when the chat fails', async () => {
     const run = await runCli(['hi', '--json', '--model', 'nope', '--url', server.url]);
     expect(run.code).toBe(1);
-    const lines = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines[0]).toMatchObject({ type: 'error', code: 'invalid_model', status: 400, retryable: false });
     expect(lines[1]).toMatchObject({ type: 'stats', mode: 'sse' });
   });
@@ -57,7 +63,16 @@ describe('chatwire --compare', () => {
     expect(run.code).toBe(0);
     expect(run.stderr).toBe('');
     const [header, ...rows] = run.stdout.trimEnd().split('\n');
-    expect(header?.split(/\s{2,}/)).toEqual(['mode', 'first token', 'total', 'requests', 'bytes', 'reconnects', 'tokens/s', 'result']);
+    expect(header?.split(/\s{2,}/)).toEqual([
+      'mode',
+      'first token',
+      'total',
+      'requests',
+      'bytes',
+      'reconnects',
+      'tokens/s',
+      'result',
+    ]);
     expect(rows.slice(0, 4).map((row) => row.split(/\s+/)[0])).toEqual([...MODES]);
     for (const row of rows.slice(0, 4)) expect(row.endsWith('ok')).toBe(true);
     expect(rows[4]).toBe(`✓ same text in all 4 modes (${expected.length} characters)`);
@@ -65,7 +80,10 @@ describe('chatwire --compare', () => {
 
   it('prints one JSON line per mode with --json', async () => {
     const run = await runCli([question, '--compare', '--json', '--url', server.url]);
-    const lines = run.stdout.trimEnd().split('\n').map((line) => JSON.parse(line));
+    const lines = run.stdout
+      .trimEnd()
+      .split('\n')
+      .map((line) => JSON.parse(line));
     expect(lines.map((line) => line.mode)).toEqual([...MODES]);
     for (const line of lines) {
       expect(line).toMatchObject({ ok: true, text: expected, reconnects: 0 });
@@ -90,18 +108,26 @@ describe('failures', () => {
   });
 
   it('a URL that is not a chatwire server is named in one line', async () => {
-    const other: Server = createServer((_request, response) => response.writeHead(404, { 'content-type': 'text/html' }).end('<h1>nope</h1>'));
+    const other: Server = createServer((_request, response) =>
+      response.writeHead(404, { 'content-type': 'text/html' }).end('<h1>nope</h1>'),
+    );
     await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
     const { port } = other.address() as AddressInfo;
     const run = await runCli(['hi', '--url', `http://127.0.0.1:${port}`]);
     other.close();
     expect(run.code).toBe(1);
-    expect(run.stderr).toBe(`chatwire: http://127.0.0.1:${port} answered HTTP 404 (is this a chatwire server?). Check --url.\n`);
+    expect(run.stderr).toBe(
+      `chatwire: http://127.0.0.1:${port} answered HTTP 404 (is this a chatwire server?). Check --url.\n`,
+    );
   });
 
   it('a malformed URL or option is a usage error (exit 2)', async () => {
     const run = await runCli(['hi', '--url', 'localhost:8000']);
-    expect(run).toEqual({ code: 2, stdout: '', stderr: "chatwire: --url must be an http:// or https:// URL\nTry 'chatwire --help'.\n" });
+    expect(run).toEqual({
+      code: 2,
+      stdout: '',
+      stderr: "chatwire: --url must be an http:// or https:// URL\nTry 'chatwire --help'.\n",
+    });
     expect((await runCli(['hi', '--mode', 'carrier-pigeon'])).code).toBe(2);
     expect((await runCli(['--compare'])).code).toBe(2);
   });
@@ -116,7 +142,16 @@ describe('failures', () => {
 describe('Ctrl-C', () => {
   it.each(['sse', 'ws', 'polling'] as const)('cancels the %s run on the server and exits 130', async (mode) => {
     const aborted = provider.nextAbort();
-    const child = spawnCli(['Tell me everything about HTTP caching.', '--json', '--mode', mode, '--model', SLOW_MODEL, '--url', server.url]);
+    const child = spawnCli([
+      'Tell me everything about HTTP caching.',
+      '--json',
+      '--mode',
+      mode,
+      '--model',
+      SLOW_MODEL,
+      '--url',
+      server.url,
+    ]);
     const run = finished(child);
     const start = JSON.parse(await lineMatching(child, (line) => line.includes('"type":"start"')));
     await lineMatching(child, (line) => line.includes('"type":"token"'));
@@ -135,7 +170,15 @@ describe('Ctrl-C in sync mode', () => {
   it('closes the request, which stops the run on the server', async () => {
     const aborted = provider.nextAbort();
     const calls = provider.calls.length;
-    const child = spawnCli(['Tell me everything about DNS.', '--mode', 'sync', '--model', SLOW_MODEL, '--url', server.url]);
+    const child = spawnCli([
+      'Tell me everything about DNS.',
+      '--mode',
+      'sync',
+      '--model',
+      SLOW_MODEL,
+      '--url',
+      server.url,
+    ]);
     const run = finished(child);
     while (provider.calls.length === calls) await new Promise((resolve) => setTimeout(resolve, 10));
     child.kill('SIGINT');
@@ -192,7 +235,9 @@ describe.skipIf(!hasScript)('on a terminal (through script(1))', () => {
   });
 
   it('uses no colour with NO_COLOR', async () => {
-    const output = await onTty(['hi', '--model', SLOW_MODEL, '--max-tokens', '5', '--url', server.url], { NO_COLOR: '1' });
+    const output = await onTty(['hi', '--model', SLOW_MODEL, '--max-tokens', '5', '--url', server.url], {
+      NO_COLOR: '1',
+    });
     expect(output).toContain('thinking');
     expect(output).not.toMatch(/\x1b\[\d+m/);
   });

@@ -15,12 +15,15 @@ export interface CliRun {
 /** Fails early with a clear message when the CLI or the SDK has not been built. */
 export function assertBuilt(): void {
   const sdk = fileURLToPath(new URL('../../../packages/client-sdk/dist/index.js', import.meta.url));
-  if (!existsSync(CLI) || !existsSync(sdk)) throw new Error('build first: npm run build (the tests run the real dist/main.js)');
+  if (!existsSync(CLI) || !existsSync(sdk))
+    throw new Error('build first: npm run build (the tests run the real dist/main.js)');
 }
 
 /** Starts the real CLI process with a clean environment (no inherited CHATWIRE_* or NO_COLOR). */
 export function spawnCli(args: string[], env: Record<string, string> = {}): ChildProcessWithoutNullStreams {
-  const base = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('CHATWIRE_') && key !== 'NO_COLOR'));
+  const base = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('CHATWIRE_') && key !== 'NO_COLOR'),
+  );
   return spawn(process.execPath, [CLI, ...args], { env: { ...base, ...env } });
 }
 
@@ -37,7 +40,10 @@ export function finished(child: ChildProcessWithoutNullStreams): Promise<CliRun>
 }
 
 /** Runs the CLI to its end, feeding `input` on stdin. */
-export function runCli(args: string[], options: { input?: string; env?: Record<string, string> } = {}): Promise<CliRun> {
+export function runCli(
+  args: string[],
+  options: { input?: string; env?: Record<string, string> } = {},
+): Promise<CliRun> {
   const child = spawnCli(args, options.env);
   const done = finished(child);
   child.stdin.end(options.input ?? '');

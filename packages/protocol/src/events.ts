@@ -1,5 +1,12 @@
 import type { z } from 'zod';
-import type { doneEventSchema, errorEventSchema, runEventSchema, startEventSchema, tokenEventSchema, usageSchema } from './schemas.js';
+import type {
+  doneEventSchema,
+  errorEventSchema,
+  runEventSchema,
+  startEventSchema,
+  tokenEventSchema,
+  usageSchema,
+} from './schemas.js';
 
 /** Token accounting reported when a run completes. */
 export type Usage = z.infer<typeof usageSchema>;

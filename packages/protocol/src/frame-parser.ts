@@ -9,7 +9,8 @@ export function parseClientFrame(text: string, limits: RequestLimits = {}): Pars
   const json = parseJson(text);
   if (!json.ok) return { ok: false, error: { code: 'invalid_json', message: 'the frame is not valid JSON' } };
   const frame = json.value;
-  if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) return invalid('the frame must be a JSON object');
+  if (typeof frame !== 'object' || frame === null || Array.isArray(frame))
+    return invalid('the frame must be a JSON object');
   const record = frame as Record<string, unknown>;
   switch (record.type) {
     case 'chat': {

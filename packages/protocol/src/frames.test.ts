@@ -4,16 +4,32 @@ import { isRunEventFrame } from './frames.js';
 
 describe('parseClientFrame', () => {
   it('parses chat frames with their tags into a normalised request', () => {
-    expect(parseClientFrame(JSON.stringify({ type: 'chat', request_id: 'r1', idempotency_key: 'k', message: 'hi' }))).toEqual({
+    expect(
+      parseClientFrame(JSON.stringify({ type: 'chat', request_id: 'r1', idempotency_key: 'k', message: 'hi' })),
+    ).toEqual({
       ok: true,
-      value: { type: 'chat', request_id: 'r1', idempotency_key: 'k', request: { messages: [{ role: 'user', content: 'hi' }] } },
+      value: {
+        type: 'chat',
+        request_id: 'r1',
+        idempotency_key: 'k',
+        request: { messages: [{ role: 'user', content: 'hi' }] },
+      },
     });
   });
 
   it('parses cancel, resume (after defaults to -1) and ping', () => {
-    expect(parseClientFrame('{"type":"cancel","id":"abc_-1"}')).toEqual({ ok: true, value: { type: 'cancel', id: 'abc_-1' } });
-    expect(parseClientFrame('{"type":"resume","id":"abc"}')).toEqual({ ok: true, value: { type: 'resume', id: 'abc', after: -1 } });
-    expect(parseClientFrame('{"type":"resume","id":"abc","after":7}')).toEqual({ ok: true, value: { type: 'resume', id: 'abc', after: 7 } });
+    expect(parseClientFrame('{"type":"cancel","id":"abc_-1"}')).toEqual({
+      ok: true,
+      value: { type: 'cancel', id: 'abc_-1' },
+    });
+    expect(parseClientFrame('{"type":"resume","id":"abc"}')).toEqual({
+      ok: true,
+      value: { type: 'resume', id: 'abc', after: -1 },
+    });
+    expect(parseClientFrame('{"type":"resume","id":"abc","after":7}')).toEqual({
+      ok: true,
+      value: { type: 'resume', id: 'abc', after: 7 },
+    });
     expect(parseClientFrame('{"type":"ping"}')).toEqual({ ok: true, value: { type: 'ping' } });
   });
 

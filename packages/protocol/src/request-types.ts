@@ -51,5 +51,4 @@ export const DEFAULT_REQUEST_LIMITS: Required<RequestLimits> = {
 
 /** The outcome of validating input: a value or a `code` + readable `message`. */
 export type ParseResult<T> =
-  | { ok: true; value: T }
-  | { ok: false; error: { code: 'invalid_request' | 'invalid_json'; message: string } };
+  { ok: true; value: T } | { ok: false; error: { code: 'invalid_request' | 'invalid_json'; message: string } };

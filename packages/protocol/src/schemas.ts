@@ -18,7 +18,10 @@ export const usageSchema = z
 
 export const finishReasonSchema = z
   .string()
-  .meta({ description: 'Why the model stopped: `stop` (natural end), `length` (hit `max_tokens`), or what the upstream reported.' });
+  .meta({
+    description:
+      'Why the model stopped: `stop` (natural end), `length` (hit `max_tokens`), or what the upstream reported.',
+  });
 
 const eventBase = {
   id: z.string().meta({ description: 'The run id: 128 random bits, base64url.' }),
@@ -64,7 +67,9 @@ export const errorBodySchema = z
   .object({ error: errorPayloadSchema })
   .meta({ id: 'ErrorBody', description: 'Body of every HTTP error response.' });
 
-export const runStatusSchema = z.enum(['pending', 'processing', 'completed', 'failed', 'cancelled']).meta({ id: 'RunStatus' });
+export const runStatusSchema = z
+  .enum(['pending', 'processing', 'completed', 'failed', 'cancelled'])
+  .meta({ id: 'RunStatus' });
 
 export const syncChatResponseSchema = z
   .object({
@@ -95,7 +100,10 @@ export const runSnapshotSchema = z
     usage: usageSchema.optional(),
     error: errorPayloadSchema.optional(),
     last_seq: z.number().int().meta({ description: 'Seq of the newest event.' }),
-    events: z.array(runEventSchema).optional().meta({ description: 'Events with seq > `after`, when `after` was given.' }),
+    events: z
+      .array(runEventSchema)
+      .optional()
+      .meta({ description: 'Events with seq > `after`, when `after` was given.' }),
   })
   .meta({ id: 'RunSnapshot', description: 'Where a run stands (the polling view).' });
 

@@ -11,7 +11,9 @@ describe('formatSseEvent', () => {
       ...texts.map((text, index): RunEvent => ({ id: 'r', seq: index + 1, type: 'token', text })),
     ];
     const received: Array<{ id: string | undefined; event: string | undefined; data: RunEvent }> = [];
-    const parser = createParser({ onEvent: (message) => received.push({ id: message.id, event: message.event, data: JSON.parse(message.data) }) });
+    const parser = createParser({
+      onEvent: (message) => received.push({ id: message.id, event: message.event, data: JSON.parse(message.data) }),
+    });
     parser.feed(events.map(formatSseEvent).join('') + formatSseComment('heartbeat\nwith newline'));
     expect(received.map((message) => message.data)).toEqual(events);
     expect(received.map((message) => message.id)).toEqual(events.map((event) => String(event.seq)));

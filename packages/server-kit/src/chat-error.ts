@@ -42,6 +42,8 @@ export class ChatError extends Error {
   /** Wraps anything thrown into a ChatError; unknown errors become `internal` with a generic message. */
   static from(error: unknown, fallback: ErrorCode = 'internal'): ChatError {
     if (error instanceof ChatError) return error;
-    return new ChatError(fallback, fallback === 'internal' ? 'internal server error' : 'upstream error', { cause: error });
+    return new ChatError(fallback, fallback === 'internal' ? 'internal server error' : 'upstream error', {
+      cause: error,
+    });
   }
 }

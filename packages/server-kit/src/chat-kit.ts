@@ -136,7 +136,10 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     wsPingMs: options.wsPingMs ?? 30_000,
     wsMaxPayloadBytes: options.wsMaxPayloadBytes ?? 1024 * 1024,
     highWaterBytes: options.highWaterBytes ?? 64 * 1024,
-    pump: { maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024, slowReaderTimeoutMs: options.slowReaderTimeoutMs ?? 30_000 },
+    pump: {
+      maxBufferedBytes: options.maxBufferedBytes ?? 1024 * 1024,
+      slowReaderTimeoutMs: options.slowReaderTimeoutMs ?? 30_000,
+    },
     authenticate: options.authenticate ?? (keys.length > 0 ? createApiKeyAuthenticator(keys) : undefined),
     tickets: createTicketIssuer(options.ticketSecret === undefined ? {} : { secret: options.ticketSecret }),
     allowedOrigins: options.allowedOrigins?.length ? new Set(options.allowedOrigins) : undefined,
@@ -174,7 +177,8 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     } catch (caught) {
       const error = ChatError.from(caught);
       metrics?.countError(error.code);
-      if (error.code === 'internal') context.logger.error({ err: describe(caught), path: requestPath(ctx, false) }, 'request failed');
+      if (error.code === 'internal')
+        context.logger.error({ err: describe(caught), path: requestPath(ctx, false) }, 'request failed');
       if (ctx.respond === false || ctx.headerSent) return;
       respondError(ctx, error);
     }

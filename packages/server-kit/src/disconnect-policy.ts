@@ -36,7 +36,10 @@ export function createDisconnectPolicy(
   const expire = (id: string) => {
     if (followers.has(id)) return;
     if (!countShared) return void (isActive(id) && onExpire(id));
-    countShared(id, 0).then((total) => total === 0 && onExpire(id), () => {});
+    countShared(id, 0).then(
+      (total) => total === 0 && onExpire(id),
+      () => {},
+    );
   };
 
   const schedule = (id: string) => {

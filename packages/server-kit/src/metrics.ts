@@ -38,10 +38,30 @@ const LATENCY = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 export function createKitMetrics(options: KitMetricsOptions = {}): KitMetrics {
   const registry = options.registry ?? new Registry();
   const registers = [registry];
-  const started = new Counter({ name: 'chatwire_runs_started_total', help: 'Runs started, by mode', labelNames: ['mode'], registers });
-  const ended = new Counter({ name: 'chatwire_runs_ended_total', help: 'Runs ended, by mode and outcome', labelNames: ['mode', 'outcome'], registers });
-  const errors = new Counter({ name: 'chatwire_errors_total', help: 'Errors by protocol code', labelNames: ['code'], registers });
-  const tokens = new Counter({ name: 'chatwire_tokens_streamed_total', help: 'Token events written, by mode', labelNames: ['mode'], registers });
+  const started = new Counter({
+    name: 'chatwire_runs_started_total',
+    help: 'Runs started, by mode',
+    labelNames: ['mode'],
+    registers,
+  });
+  const ended = new Counter({
+    name: 'chatwire_runs_ended_total',
+    help: 'Runs ended, by mode and outcome',
+    labelNames: ['mode', 'outcome'],
+    registers,
+  });
+  const errors = new Counter({
+    name: 'chatwire_errors_total',
+    help: 'Errors by protocol code',
+    labelNames: ['code'],
+    registers,
+  });
+  const tokens = new Counter({
+    name: 'chatwire_tokens_streamed_total',
+    help: 'Token events written, by mode',
+    labelNames: ['mode'],
+    registers,
+  });
   const ttft = new Histogram({
     name: 'chatwire_time_to_first_token_seconds',
     help: 'Time from run start to its first token, by mode',

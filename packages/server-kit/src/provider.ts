@@ -7,8 +7,7 @@ export interface ProviderRequest extends NormalizedChatRequest {
 
 /** What a provider streams: text pieces, then exactly one `done`. */
 export type ProviderChunk =
-  | { type: 'token'; text: string }
-  | { type: 'done'; finish_reason: FinishReason; usage: Usage };
+  { type: 'token'; text: string } | { type: 'done'; finish_reason: FinishReason; usage: Usage };
 
 /**
  * A language model backend. Implementations: `createSimulatedProvider` (offline default) and `createGroqProvider`.

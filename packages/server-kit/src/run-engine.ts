@@ -178,9 +178,13 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       }
       if (isTerminalEvent(event)) terminal = event;
     };
-    const stopListening = store.onCancel(id, () => controller.abort(new ChatError('cancelled', 'the run was cancelled')));
+    const stopListening = store.onCancel(id, () =>
+      controller.abort(new ChatError('cancelled', 'the run was cancelled')),
+    );
     const abortError = () =>
-      controller.signal.reason instanceof ChatError ? controller.signal.reason : new ChatError('cancelled', 'the run was cancelled');
+      controller.signal.reason instanceof ChatError
+        ? controller.signal.reason
+        : new ChatError('cancelled', 'the run was cancelled');
     // Listening first, then claiming: a cancel sent in between is not missed. A run another process writes, or one
     // that has ended (cancelled while queued, say), is left alone.
     const claimed = await store.claim(id).catch(async (error: unknown) => {
@@ -203,7 +207,9 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
         }
       }
       if (!finished) {
-        throw controller.signal.aborted ? abortError() : new ChatError('upstream_error', 'the model stream ended without finishing');
+        throw controller.signal.aborted
+          ? abortError()
+          : new ChatError('upstream_error', 'the model stream ended without finishing');
       }
     } catch (caught) {
       const error = controller.signal.aborted ? abortError() : ChatError.from(caught, 'upstream_error');
@@ -212,7 +218,8 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       await emit({ type: 'error', ...error.toPayload() }).catch(() => {});
     } finally {
       stopListening();
-      if (terminal) observer?.runEnded?.({ info, terminal, tokens, firstTokenMs, durationMs: performance.now() - started });
+      if (terminal)
+        observer?.runEnded?.({ info, terminal, tokens, firstTokenMs, durationMs: performance.now() - started });
     }
   }
 
@@ -221,7 +228,13 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       await (jobQueue as JobQueue).enqueue(job);
     } catch (caught) {
       const queued = ChatError.from(caught);
-      const error = queued.code === 'internal' ? new ChatError('overloaded', 'the job queue is unavailable; retry shortly', { retryAfterMs: 1000, cause: caught }) : queued;
+      const error =
+        queued.code === 'internal'
+          ? new ChatError('overloaded', 'the job queue is unavailable; retry shortly', {
+              retryAfterMs: 1000,
+              cause: caught,
+            })
+          : queued;
       await store.append({ id: job.info.id, seq: 1, type: 'error', ...error.toPayload() }).catch(() => {});
       throw error;
     }
@@ -247,8 +260,11 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       if (closing) throw new ChatError('overloaded', 'the server is shutting down; retry', { retryAfterMs: 1000 });
       if (signal?.aborted) throw new ChatError('cancelled', 'the request was aborted');
       const model = await resolveModel(request.model);
-      const fingerprint = createHash('sha256').update(JSON.stringify({ ...request, model })).digest('base64url');
-      const claim = idempotencyKey === undefined ? undefined : { key: `${principal.id}:${idempotencyKey}`, fingerprint };
+      const fingerprint = createHash('sha256')
+        .update(JSON.stringify({ ...request, model }))
+        .digest('base64url');
+      const claim =
+        idempotencyKey === undefined ? undefined : { key: `${principal.id}:${idempotencyKey}`, fingerprint };
       if (claim) {
         const holder = await store.findIdempotent(claim.key);
         if (holder) return attach(holder, fingerprint);
@@ -273,7 +289,9 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
           return { id, model, created_at, attached: false };
         }
         const controller = new AbortController();
-        signal?.addEventListener('abort', () => controller.abort(new ChatError('cancelled', 'the client went away')), { once: true });
+        signal?.addEventListener('abort', () => controller.abort(new ChatError('cancelled', 'the client went away')), {
+          once: true,
+        });
         const done = drive(info, { ...request, model }, controller).finally(() => {
           running.delete(id);
           policy.forget(id);

@@ -49,7 +49,9 @@ export function createRunLimits(options: RunLimitsOptions = {}): RunLimits {
       }
       // Counted before the rate limit is consumed, so a refused run costs none of the principal's budget.
       if (!(await counter.acquire(key, runId, maxPerPrincipal))) {
-        throw new ChatError('rate_limited', `at most ${maxPerPrincipal} runs may be in progress at once`, { retryAfterMs: 1000 });
+        throw new ChatError('rate_limited', `at most ${maxPerPrincipal} runs may be in progress at once`, {
+          retryAfterMs: 1000,
+        });
       }
       try {
         await limiter.consume(key);
@@ -60,7 +62,10 @@ export function createRunLimits(options: RunLimitsOptions = {}): RunLimits {
           throw new ChatError('rate_limited', 'too many runs started; slow down', { retryAfterMs, cause: error });
         }
         // A shared limiter that cannot be reached (Redis away): a retryable refusal, not a bug.
-        throw new ChatError('overloaded', 'the rate limiter is unavailable; retry shortly', { retryAfterMs: 1000, cause: error });
+        throw new ChatError('overloaded', 'the rate limiter is unavailable; retry shortly', {
+          retryAfterMs: 1000,
+          cause: error,
+        });
       }
       total++;
       let released = false;

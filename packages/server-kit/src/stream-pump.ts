@@ -26,7 +26,11 @@ export interface PumpOptions {
  * from the store (the run goes on into the store), and what piled up meanwhile is sent with consecutive tokens merged
  * into one event. A reader stalled past the timeout, or over the hard byte cap, is dropped and resumes later.
  */
-export async function pumpEvents(batches: AsyncIterable<RunEvent[]>, sink: EventSink, options: PumpOptions): Promise<void> {
+export async function pumpEvents(
+  batches: AsyncIterable<RunEvent[]>,
+  sink: EventSink,
+  options: PumpOptions,
+): Promise<void> {
   let backedUp = false;
   for await (const batch of batches) {
     if (sink.closed) return;

@@ -27,7 +27,9 @@ export function createTicketIssuer(options: TicketIssuerOptions = {}): TicketIss
   const sign = (payload: string) => createHmac('sha256', secret).update(payload).digest('base64url');
   return {
     issue(principal) {
-      const payload = Buffer.from(JSON.stringify({ p: principal.id, r: principal.rateKey, e: now() + ttlSeconds * 1000 })).toString('base64url');
+      const payload = Buffer.from(
+        JSON.stringify({ p: principal.id, r: principal.rateKey, e: now() + ttlSeconds * 1000 }),
+      ).toString('base64url');
       return { ticket: `${payload}.${sign(payload)}`, expires_in: ttlSeconds };
     },
     verify(ticket) {
@@ -37,7 +39,11 @@ export function createTicketIssuer(options: TicketIssuerOptions = {}): TicketIss
       const given = Buffer.from(signature);
       if (expected.length !== given.length || !timingSafeEqual(expected, given)) return undefined;
       try {
-        const { p, r, e } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as { p: unknown; r: unknown; e: unknown };
+        const { p, r, e } = JSON.parse(Buffer.from(payload, 'base64url').toString()) as {
+          p: unknown;
+          r: unknown;
+          e: unknown;
+        };
         if (typeof p !== 'string' || typeof e !== 'number' || e < now()) return undefined;
         return typeof r === 'string' ? { id: p, rateKey: r } : { id: p };
       } catch {

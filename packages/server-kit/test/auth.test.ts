@@ -36,7 +36,11 @@ function handshake(url: string, options: { protocols?: string[]; headers?: Recor
 
 describe('API keys', () => {
   it('refuses HTTP requests without a valid key with 401 and lets /healthz through', async () => {
-    for (const response of [await post(`${server.url}/api/sync/chat`, '{"message":"hi"}'), await chat('nope'), await fetch(`${server.url}/api/models`)]) {
+    for (const response of [
+      await post(`${server.url}/api/sync/chat`, '{"message":"hi"}'),
+      await chat('nope'),
+      await fetch(`${server.url}/api/models`),
+    ]) {
       expect(response.status).toBe(401);
       expect(response.headers.get('www-authenticate')).toBe('Bearer');
       expect(await response.json()).toMatchObject({ error: { code: 'unauthorized', retryable: false } });
@@ -79,7 +83,11 @@ describe('API keys', () => {
     const preflight = (from: string) =>
       fetch(`${server.url}/api/sse/chat`, {
         method: 'OPTIONS',
-        headers: { origin: from, 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type' },
+        headers: {
+          origin: from,
+          'access-control-request-method': 'POST',
+          'access-control-request-headers': 'authorization,content-type',
+        },
       });
     const allowed = await preflight(origin);
     expect(allowed.headers.get('access-control-allow-origin')).toBe(origin);
@@ -89,7 +97,7 @@ describe('API keys', () => {
 });
 
 describe('run ownership', () => {
-  it("answers 404 to another principal in every way of reading, resuming or cancelling a run", async () => {
+  it('answers 404 to another principal in every way of reading, resuming or cancelling a run', async () => {
     const response = await post(`${server.url}/api/sse/chat`, JSON.stringify({ message: 'secret plans' }), as(alice));
     const events = await readSse(response);
     const id = (events[0] as RunEvent).id;

@@ -19,7 +19,11 @@ const flood: Provider = {
       if (index % 1000 === 0) await new Promise((resolve) => setImmediate(resolve));
       yield { type: 'token', text: ` t${index % 97}` };
     }
-    yield { type: 'done', finish_reason: 'stop', usage: { prompt_tokens: 1, completion_tokens: TOKENS, total_tokens: TOKENS + 1 } };
+    yield {
+      type: 'done',
+      finish_reason: 'stop',
+      usage: { prompt_tokens: 1, completion_tokens: TOKENS, total_tokens: TOKENS + 1 },
+    };
   },
 };
 
@@ -47,7 +51,9 @@ describe('a reader that stops reading for seconds', () => {
     const socket = connect(Number(port), '127.0.0.1');
     await new Promise((resolve) => socket.once('connect', resolve));
     const body = JSON.stringify({ message: 'flood me' });
-    socket.write(`POST /api/sse/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`);
+    socket.write(
+      `POST /api/sse/chat HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`,
+    );
     socket.pause();
     const peak = await peakBuffered(2500);
     expect(server.kit.stats().streams.sse).toBe(1);

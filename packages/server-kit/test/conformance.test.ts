@@ -31,7 +31,10 @@ const backends: Array<[string, () => Promise<{ options: ChatKitOptions; stop(): 
 async function expected(body: { message: string; model?: string }): Promise<string> {
   let text = '';
   const model = body.model ?? 'sim/instant';
-  for await (const chunk of provider.stream({ model, messages: [{ role: 'user', content: body.message }] }, new AbortController().signal)) {
+  for await (const chunk of provider.stream(
+    { model, messages: [{ role: 'user', content: body.message }] },
+    new AbortController().signal,
+  )) {
     if (chunk.type === 'token') text += chunk.text;
   }
   return text;
@@ -71,16 +74,22 @@ describe.each(backends)('%s store', (_name, backend) => {
       expect(done.finish_reason).toBe('stop');
       expect(done.usage.total_tokens).toBe(done.usage.prompt_tokens + done.usage.completion_tokens);
       expect(done.usage.completion_tokens).toBeGreaterThan(20);
-      if (mode !== 'sync') expect(outcome.events.filter((event) => event.type === 'token').length).toBe(done.usage.completion_tokens);
+      if (mode !== 'sync')
+        expect(outcome.events.filter((event) => event.type === 'token').length).toBe(done.usage.completion_tokens);
     });
 
     it('honours model and max_tokens', async () => {
-      const outcome = await rawChat(mode, server, { messages: [{ role: 'user', content: 'List ten facts about TCP.' }], model: 'sim/gpt-oss-20b', max_tokens: 12 });
+      const outcome = await rawChat(mode, server, {
+        messages: [{ role: 'user', content: 'List ten facts about TCP.' }],
+        model: 'sim/gpt-oss-20b',
+        max_tokens: 12,
+      });
       if (!outcome.ok) throw new Error(JSON.stringify(outcome));
       const done = outcome.events.at(-1);
       expect(done?.type === 'done' && done.finish_reason).toBe('length');
       expect(done?.type === 'done' && done.usage.completion_tokens).toBe(12);
-      if (mode !== 'sync') expect(outcome.events[0]?.type === 'start' && outcome.events[0].model).toBe('sim/gpt-oss-20b');
+      if (mode !== 'sync')
+        expect(outcome.events[0]?.type === 'start' && outcome.events[0].model).toBe('sim/gpt-oss-20b');
     });
 
     const bad: Array<[string, unknown, string]> = [
@@ -132,28 +141,39 @@ describe.each(backends)('%s store', (_name, backend) => {
 
   describe('across modes', () => {
     it('gives the identical text for the same request in all four modes', async () => {
-      const body = { messages: [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'How does long polling work? Show code.' }], temperature: 0.3 };
-      const texts = await Promise.all(MODES.map(async (mode) => {
-        const outcome = await rawChat(mode, server, body);
-        return outcome.ok ? outcome.text : `failed: ${JSON.stringify(outcome)}`;
-      }));
+      const body = {
+        messages: [
+          { role: 'system', content: 'Be brief.' },
+          { role: 'user', content: 'How does long polling work? Show code.' },
+        ],
+        temperature: 0.3,
+      };
+      const texts = await Promise.all(
+        MODES.map(async (mode) => {
+          const outcome = await rawChat(mode, server, body);
+          return outcome.ok ? outcome.text : `failed: ${JSON.stringify(outcome)}`;
+        }),
+      );
       expect(new Set(texts).size).toBe(1);
       expect(texts[0]?.length).toBeGreaterThan(50);
     });
 
-    it.each(['sse', 'ws', 'polling'] as const)('cancel over HTTP aborts the provider of a run started in %s', async (mode) => {
-      const aborted = provider.nextAbort();
-      const { id, events } = await startSlowRun(mode);
-      const response = await post(`${server.url}/api/runs/${id}/cancel`, '');
-      expect(response.status).toBe(200);
-      expect(await response.json()).toEqual({ id, cancelled: true, status: 'cancelled' });
-      await aborted;
-      const rest = await events;
-      expect(rest.at(-1)).toMatchObject({ type: 'error', code: 'cancelled', retryable: false });
-      const snapshot = await (await fetch(`${server.url}/api/runs/${id}`)).json();
-      expect(snapshot).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
-      expect(snapshot.partial.length).toBeGreaterThan(0);
-    });
+    it.each(['sse', 'ws', 'polling'] as const)(
+      'cancel over HTTP aborts the provider of a run started in %s',
+      async (mode) => {
+        const aborted = provider.nextAbort();
+        const { id, events } = await startSlowRun(mode);
+        const response = await post(`${server.url}/api/runs/${id}/cancel`, '');
+        expect(response.status).toBe(200);
+        expect(await response.json()).toEqual({ id, cancelled: true, status: 'cancelled' });
+        await aborted;
+        const rest = await events;
+        expect(rest.at(-1)).toMatchObject({ type: 'error', code: 'cancelled', retryable: false });
+        const snapshot = await (await fetch(`${server.url}/api/runs/${id}`)).json();
+        expect(snapshot).toMatchObject({ status: 'cancelled', error: { code: 'cancelled' } });
+        expect(snapshot.partial.length).toBeGreaterThan(0);
+      },
+    );
 
     it('a WS cancel frame from another socket aborts an SSE run', async () => {
       const aborted = provider.nextAbort();
@@ -168,7 +188,11 @@ describe.each(backends)('%s store', (_name, backend) => {
     it('a sync client that disconnects aborts the provider', async () => {
       const aborted = provider.nextAbort();
       const controller = new AbortController();
-      const request = fetch(`${server.url}/api/sync/chat`, { method: 'POST', body: JSON.stringify({ message: 'long story please', model: 'sim/slow' }), signal: controller.signal });
+      const request = fetch(`${server.url}/api/sync/chat`, {
+        method: 'POST',
+        body: JSON.stringify({ message: 'long story please', model: 'sim/slow' }),
+        signal: controller.signal,
+      });
       await waitUntil(() => provider.calls.length > 0 && provider.calls.at(-1)?.model === 'sim/slow');
       await new Promise((resolve) => setTimeout(resolve, 100));
       controller.abort();
@@ -218,12 +242,12 @@ async function startSlowRun(mode: 'sse' | 'ws' | 'polling'): Promise<{ id: strin
       socket.close();
       return all;
     })();
-    await waitUntil(async () => ((await (await fetch(`${server.url}/api/runs/${id}`)).json()).status === 'processing'));
+    await waitUntil(async () => (await (await fetch(`${server.url}/api/runs/${id}`)).json()).status === 'processing');
     return { id, events };
   }
   const created = await (await post(`${server.url}/api/async/chat`, body)).json();
   const id = created.task_id as string;
-  await waitUntil(async () => ((await (await fetch(`${server.url}/api/runs/${id}`)).json()).status === 'processing'));
+  await waitUntil(async () => (await (await fetch(`${server.url}/api/runs/${id}`)).json()).status === 'processing');
   const events = (async () => {
     const snapshot = await (await fetch(`${server.url}/api/async/status/${id}?after=-1&wait=10`)).json();
     let all: RunEvent[] = snapshot.events;

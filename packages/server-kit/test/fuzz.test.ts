@@ -701,7 +701,9 @@ describe.each(KITS)('fuzzing the kit $name', ({ keyed }) => {
           // RFC 9110 §7.8: a server may ignore an Upgrade it does not do; a WS upgrade to another path may also be refused.
           // Node 20 stops parsing any request that offers an upgrade at its headers, so one with a body is refused.
           if ((spec.upgrade === 'websocket' || post) && response.status >= 400)
-            expect(kind, `a refused upgrade offer to ${spec.path} needs the protocol's error body`).toBe('protocol-error');
+            expect(kind, `a refused upgrade offer to ${spec.path} needs the protocol's error body`).toBe(
+              'protocol-error',
+            );
           else
             expect(
               { status: response.status, kind },

@@ -21,7 +21,10 @@ describe('SSE resume', () => {
     const reference = await rawChat('sse', server, question);
     if (!reference.ok) throw new Error('reference chat failed');
     // Read a few events, then drop the connection mid-run.
-    const first = await readSse(await post(`${server.url}/api/sse/chat`, JSON.stringify(question)), (event) => event.seq >= 7);
+    const first = await readSse(
+      await post(`${server.url}/api/sse/chat`, JSON.stringify(question)),
+      (event) => event.seq >= 7,
+    );
     expect(first.at(-1)?.seq).toBe(7);
     const { id } = first[0] as RunEvent;
     const response = await fetch(`${server.url}/api/sse/chat/${id}`, { headers: { 'Last-Event-ID': '7' } });
@@ -48,7 +51,9 @@ describe('SSE resume', () => {
   it('refuses a malformed Last-Event-ID with a JSON 400', async () => {
     const outcome = await rawChat('sse', server, { message: 'x', model: 'sim/instant' });
     if (!outcome.ok) throw new Error('chat failed');
-    const response = await fetch(`${server.url}/api/sse/chat/${outcome.events[0]?.id}`, { headers: { 'Last-Event-ID': 'abc' } });
+    const response = await fetch(`${server.url}/api/sse/chat/${outcome.events[0]?.id}`, {
+      headers: { 'Last-Event-ID': 'abc' },
+    });
     expect(response.status).toBe(400);
     expect(await response.json()).toMatchObject({ error: { code: 'invalid_request' } });
   });
@@ -87,7 +92,9 @@ describe('polling', () => {
   });
 
   it('without after, answers the snapshot only; rejects bad after and wait', async () => {
-    const { task_id } = (await (await post(`${server.url}/api/async/chat`, JSON.stringify(question))).json()) as { task_id: string };
+    const { task_id } = (await (await post(`${server.url}/api/async/chat`, JSON.stringify(question))).json()) as {
+      task_id: string;
+    };
     const plain = (await (await fetch(`${server.url}/api/async/status/${task_id}`)).json()) as RunSnapshot;
     expect(plain.events).toBeUndefined();
     expect(plain.task_id).toBe(task_id);
@@ -103,7 +110,10 @@ describe('polling', () => {
 describe('WebSocket', () => {
   it('runs two chats at once on one socket, each intact and tagged with its request_id', async () => {
     const socket = await openSocket(server.wsUrl);
-    const bodies = { a: { message: 'What is HTTP/2?', model: 'sim/slow' }, b: { message: 'What is QUIC? Give code.', model: 'sim/slow' } };
+    const bodies = {
+      a: { message: 'What is HTTP/2?', model: 'sim/slow' },
+      b: { message: 'What is QUIC? Give code.', model: 'sim/slow' },
+    };
     socket.send(JSON.stringify({ type: 'chat', request_id: 'a', ...bodies.a }));
     socket.send(JSON.stringify({ type: 'chat', request_id: 'b', ...bodies.b }));
     const byRun = new Map<string, RunEvent[]>();

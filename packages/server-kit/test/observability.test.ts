@@ -12,14 +12,20 @@ const logger: Logger = {
 const key = 'metrics-test-key-123';
 let server: TestServer;
 beforeAll(async () => {
-  server = await startKit({ provider: createSimulatedProvider({ defaultModel: 'sim/instant' }), metrics: true, logger, apiKeys: [key] });
+  server = await startKit({
+    provider: createSimulatedProvider({ defaultModel: 'sim/instant' }),
+    metrics: true,
+    logger,
+    apiKeys: [key],
+  });
 });
 afterAll(() => server.close());
 const auth = { authorization: `Bearer ${key}` };
 
 describe('metrics, logs and overhead', () => {
   it('serves Prometheus metrics without a key, counting runs, errors, tokens and streams', async () => {
-    for (const mode of ['sync', 'sse'] as const) expect((await rawChat(mode, server, { message: 'count me' }, auth)).ok).toBe(true);
+    for (const mode of ['sync', 'sse'] as const)
+      expect((await rawChat(mode, server, { message: 'count me' }, auth)).ok).toBe(true);
     await post(`${server.url}/api/sync/chat`, '{"message":', auth);
     const response = await fetch(`${server.url}/metrics`);
     expect(response.status).toBe(200);
@@ -40,7 +46,11 @@ describe('metrics, logs and overhead', () => {
     if (!outcome.ok) throw new Error('chat failed');
     const id = outcome.events[0]?.id;
     const line = lines.find((entry) => entry.object.run_id === id);
-    expect(line).toMatchObject({ level: 'info', message: 'run ended', object: { mode: 'polling', model: 'sim/instant', outcome: 'completed' } });
+    expect(line).toMatchObject({
+      level: 'info',
+      message: 'run ended',
+      object: { mode: 'polling', model: 'sim/instant', outcome: 'completed' },
+    });
     expect(line?.object.tokens).toBeGreaterThan(0);
     expect(typeof line?.object.ttft_ms).toBe('number');
     const everything = JSON.stringify(lines);
@@ -65,7 +75,9 @@ describe('OpenAPI', () => {
     expect(response.status).toBe(200);
     const document = await response.json();
     expect(document.openapi).toBe('3.1.0');
-    expect(Object.keys(document.paths)).toEqual(expect.arrayContaining(['/api/sync/chat', '/api/async/chat', '/api/sse/chat', '/api/runs/{id}/cancel']));
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining(['/api/sync/chat', '/api/async/chat', '/api/sse/chat', '/api/runs/{id}/cancel']),
+    );
     const request = document.components.schemas.ChatRequest;
     expect(request.properties.max_tokens.maximum).toBe(4096);
     expect(request.properties.messages.items.properties.role.enum).toEqual(['system', 'user', 'assistant']);

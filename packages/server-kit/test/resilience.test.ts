@@ -98,7 +98,12 @@ describe('limits', () => {
     expect(await refused.json()).toMatchObject({ error: { code: 'rate_limited', retryable: true } });
     const socket = await openSocket(wsUrl);
     socket.send(JSON.stringify({ type: 'chat', request_id: 'r', ...JSON.parse(slowBody) }));
-    expect(await nextFrame(socket)).toMatchObject({ type: 'error', code: 'rate_limited', request_id: 'r', retry_after_ms: 1000 });
+    expect(await nextFrame(socket)).toMatchObject({
+      type: 'error',
+      code: 'rate_limited',
+      request_id: 'r',
+      retry_after_ms: 1000,
+    });
     socket.close();
     // Reads of one's own runs are not throttled.
     const { task_id } = await tasks[0]!.json();

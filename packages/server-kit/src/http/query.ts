@@ -13,6 +13,7 @@ export function afterParameter(value: unknown): number | undefined {
 export function waitParameter(value: unknown, maxSeconds: number): number {
   if (value === undefined) return 0;
   const seconds = typeof value === 'string' && /^\d{1,6}(\.\d+)?$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isFinite(seconds)) throw new ChatError('invalid_request', 'wait: must be a number of seconds (0 or more)');
+  if (!Number.isFinite(seconds))
+    throw new ChatError('invalid_request', 'wait: must be a number of seconds (0 or more)');
   return Math.round(Math.min(seconds, maxSeconds) * 1000);
 }

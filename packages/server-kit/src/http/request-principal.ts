@@ -15,6 +15,7 @@ const KEY = /^[\x21-\x7e]{1,200}$/;
 export function idempotencyKeyOf(ctx: Context): string | undefined {
   const key = ctx.get('idempotency-key');
   if (key === '') return undefined;
-  if (!KEY.test(key)) throw new ChatError('invalid_request', 'Idempotency-Key: must be 1-200 printable ASCII characters');
+  if (!KEY.test(key))
+    throw new ChatError('invalid_request', 'Idempotency-Key: must be 1-200 printable ASCII characters');
   return key;
 }

@@ -26,7 +26,11 @@ export interface WebSocketMode {
  * Serves `GET /ws/chat` on `server` (`ws` in `noServer` mode, routed by path on the `upgrade` event). The handshake is
  * authenticated and its Origin checked before the upgrade; one socket then carries many runs at once.
  */
-export function attachWebSocketMode(server: Server, context: KitContext, options: WebSocketModeOptions = {}): WebSocketMode {
+export function attachWebSocketMode(
+  server: Server,
+  context: KitContext,
+  options: WebSocketModeOptions = {},
+): WebSocketMode {
   const path = options.path ?? '/ws/chat';
   const wss = new WebSocketServer({
     noServer: true,
@@ -45,7 +49,12 @@ export function attachWebSocketMode(server: Server, context: KitContext, options
       if (server.listenerCount('upgrade') > 1) return;
       // Node routes every request offering an upgrade here (curl --http2 offers h2c): serve it as plain HTTP.
       if (!isWebSocket && pathname !== undefined) return serveAsHttp(server, request, socket);
-      return refuse(socket, pathname === undefined ? new ChatError('invalid_request', 'the request URL is malformed') : new ChatError('not_found', 'no WebSocket is served at this path'));
+      return refuse(
+        socket,
+        pathname === undefined
+          ? new ChatError('invalid_request', 'the request URL is malformed')
+          : new ChatError('not_found', 'no WebSocket is served at this path'),
+      );
     }
     authenticateHandshake(request, context).then(
       (principal) => {
@@ -120,7 +129,13 @@ function pathnameOf(request: IncomingMessage): string | undefined {
 function serveAsHttp(server: Server, request: IncomingMessage, socket: Duplex): void {
   const length = request.headers['content-length'];
   if (request.headers['transfer-encoding'] || (length !== undefined && length !== '0')) {
-    return refuse(socket, new ChatError('invalid_request', 'this server does not upgrade HTTP; resend the request without the Upgrade header'));
+    return refuse(
+      socket,
+      new ChatError(
+        'invalid_request',
+        'this server does not upgrade HTTP; resend the request without the Upgrade header',
+      ),
+    );
   }
   const response = new ServerResponse(request);
   response.shouldKeepAlive = false;

@@ -5,7 +5,12 @@ import { ChatError } from '../chat-error.js';
 const RETRYABLE_STATUSES = new Set([408, 409, 429, 500, 502, 503, 504]);
 
 /** Milliseconds before retrying `error`, or `undefined` when it must not be retried. */
-export function retryDelay(error: unknown, failure: ChatError, retry: number, maxRetryAfterMs: number): number | undefined {
+export function retryDelay(
+  error: unknown,
+  failure: ChatError,
+  retry: number,
+  maxRetryAfterMs: number,
+): number | undefined {
   const retryable =
     (error instanceof APIError && error.status !== undefined && RETRYABLE_STATUSES.has(error.status)) ||
     (error instanceof APIConnectionError && !(error instanceof APIConnectionTimeoutError));

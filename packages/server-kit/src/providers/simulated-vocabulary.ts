@@ -200,7 +200,7 @@ export const SNIPPETS = [
     hint: /\b(?:json|frame|payload|body|schema)\b/i,
     intro: 'The request itself is plain JSON:',
     code: ['```json', '{ "type": "chat", "request_id": "r1", "message": "{slug}", "max_tokens": 256 }', '```'].join(
-      '\n'
+      '\n',
     ),
   },
 ] as const;
@@ -224,5 +224,5 @@ export const STOPWORDS = new Set(
     'really also vs versus between difference differences differ differs work works working use using used get hi ' +
     'hello hey thanks thank ok okay so not no yes all each other than as up out one two three step steps way ways ' +
     'example examples snippet sample tip tips thing things stuff something code call calls calling writing'
-  ).split(' ')
+  ).split(' '),
 );

@@ -40,7 +40,7 @@ function request(content: string, extra: Partial<ProviderRequest> = {}): Provide
 async function collect(
   provider: Provider,
   input: ProviderRequest,
-  signal = new AbortController().signal
+  signal = new AbortController().signal,
 ): Promise<Collected> {
   const tokens: string[] = [];
   for await (const chunk of provider.stream(input, signal)) {
@@ -53,7 +53,7 @@ async function collect(
 async function rejection(promise: Promise<unknown>): Promise<ChatError> {
   const error: unknown = await promise.then(
     () => undefined,
-    (reason: unknown) => reason
+    (reason: unknown) => reason,
   );
   if (!(error instanceof ChatError)) throw new Error(`expected a ChatError, got ${String(error)}`);
   return error;
@@ -154,7 +154,7 @@ describe('simulated tokens', () => {
     // Long words come in pieces, and no piece cuts a surrogate pair (emoji must survive every transport).
     expect(all.filter((token) => token === ' Web' || token === 'Socket')).not.toHaveLength(0);
     expect(
-      all.some((token) => /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(token))
+      all.some((token) => /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(token)),
     ).toBe(false);
   });
 
@@ -175,7 +175,7 @@ describe('simulated tokens', () => {
 
     const cut = await collect(
       instant(),
-      request('Explain Kafka partitions in detail and list the trade-offs', { max_tokens: 40 })
+      request('Explain Kafka partitions in detail and list the trade-offs', { max_tokens: 40 }),
     );
     expect(cut.finishReason).toBe('length');
     expect(cut.tokens).toEqual(detailed.tokens.slice(0, 40));
@@ -211,7 +211,7 @@ describe('simulated pacing', () => {
       const seen: string[] = [];
       for await (const chunk of instant().stream(
         request('Explain backpressure in Node streams in detail'),
-        new AbortController().signal
+        new AbortController().signal,
       )) {
         if (chunk.type !== 'token') continue;
         seen.push(chunk.text);
@@ -267,7 +267,7 @@ describe('simulated pacing', () => {
     const timers = watchTimers();
     const result = await collect(
       createSimulatedProvider(),
-      request('What is Redis?', { model: 'sim/gpt-oss-20b', max_tokens: 30 })
+      request('What is Redis?', { model: 'sim/gpt-oss-20b', max_tokens: 30 }),
     );
     expect(result.usage.completion_tokens).toBe(30);
     expect(timers.live.size).toBe(0);
@@ -307,7 +307,7 @@ describe('simulated faults and models', () => {
         for await (const chunk of failing.stream(request('What is Redis?'), new AbortController().signal)) {
           if (chunk.type === 'token') tokens.push(chunk.text);
         }
-      })()
+      })(),
     );
     expect(error).toMatchObject({ code: 'upstream_unavailable', retryable: true });
     expect(tokens).toHaveLength(5);
@@ -323,7 +323,7 @@ describe('simulated faults and models', () => {
           if (chunk.type === 'done') throw new Error('done must not arrive');
           seen.push(chunk.text);
         }
-      })()
+      })(),
     );
     expect(lateError.code).toBe('upstream_unavailable');
     expect(seen.join('')).toBe(writeSimulatedAnswer(request('hi')));
@@ -374,7 +374,7 @@ describe('simulated faults and models', () => {
     const error = await rejection(iterator.next());
     expect(error.code).toBe('invalid_model');
     expect(error.message).toBe(
-      'unknown model "gpt-4"; valid ids: sim/gpt-oss-20b, sim/gpt-oss-120b, sim/instant, sim/custom'
+      'unknown model "gpt-4"; valid ids: sim/gpt-oss-20b, sim/gpt-oss-120b, sim/instant, sim/custom',
     );
     const inherited = provider.stream(request('hi', { model: 'constructor' }), new AbortController().signal);
     expect((await rejection(inherited[Symbol.asyncIterator]().next())).code).toBe('invalid_model');

@@ -8,10 +8,16 @@ export type RawOutcome =
   | { ok: true; events: RunEvent[]; text: string; requests: number }
   | { ok: false; status: number; error: ErrorPayload; requests: number };
 
-export const textOf = (events: RunEvent[]) => events.map((event) => (event.type === 'token' ? event.text : '')).join('');
+export const textOf = (events: RunEvent[]) =>
+  events.map((event) => (event.type === 'token' ? event.text : '')).join('');
 
 /** Sends `body` (an object, or raw text to test bad input) in `mode` and gathers every event until the run ends. */
-export async function rawChat(mode: Mode, server: Pick<TestServer, 'url' | 'wsUrl'>, body: unknown, headers: Record<string, string> = {}): Promise<RawOutcome> {
+export async function rawChat(
+  mode: Mode,
+  server: Pick<TestServer, 'url' | 'wsUrl'>,
+  body: unknown,
+  headers: Record<string, string> = {},
+): Promise<RawOutcome> {
   const text = typeof body === 'string' ? body : JSON.stringify(body);
   switch (mode) {
     case 'sync': {
@@ -40,7 +46,8 @@ export async function rawChat(mode: Mode, server: Pick<TestServer, 'url' | 'wsUr
         const snapshot = (await poll.json()) as RunSnapshot;
         events.push(...(snapshot.events ?? []));
         const last = events.at(-1);
-        if (last && (last.type === 'done' || last.type === 'error')) return { ok: true, events, text: textOf(events), requests };
+        if (last && (last.type === 'done' || last.type === 'error'))
+          return { ok: true, events, text: textOf(events), requests };
       }
     }
     case 'sse': {
@@ -53,7 +60,13 @@ export async function rawChat(mode: Mode, server: Pick<TestServer, 'url' | 'wsUr
       const socket = await openSocket(server.wsUrl);
       try {
         const key = headers['Idempotency-Key'];
-        socket.send(JSON.stringify({ ...(typeof body === 'object' ? body : {}), type: 'chat', ...(key ? { idempotency_key: key } : {}) }));
+        socket.send(
+          JSON.stringify({
+            ...(typeof body === 'object' ? body : {}),
+            type: 'chat',
+            ...(key ? { idempotency_key: key } : {}),
+          }),
+        );
         const events: RunEvent[] = [];
         for (;;) {
           const frame = await nextFrame(socket);
@@ -62,7 +75,8 @@ export async function rawChat(mode: Mode, server: Pick<TestServer, 'url' | 'wsUr
             continue;
           }
           events.push(frame);
-          if (frame.type === 'done' || frame.type === 'error') return { ok: true, events, text: textOf(events), requests: 0 };
+          if (frame.type === 'done' || frame.type === 'error')
+            return { ok: true, events, text: textOf(events), requests: 0 };
         }
       } finally {
         socket.close();
@@ -86,14 +100,18 @@ async function failure(response: Response, requests: number): Promise<RawOutcome
 }
 
 /** Reads an SSE response to its end with eventsource-parser; `onEvent` may stop early by returning true. */
-export async function readSse(response: Response, onEvent?: (event: RunEvent, lastEventId: string | undefined) => boolean | void): Promise<RunEvent[]> {
+export async function readSse(
+  response: Response,
+  onEvent?: (event: RunEvent, lastEventId: string | undefined) => boolean | void,
+): Promise<RunEvent[]> {
   const events: RunEvent[] = [];
   let stop = false;
   const parser = createParser({
     onEvent(message) {
       if (stop) return;
       const event = JSON.parse(message.data) as RunEvent;
-      if (message.event !== event.type || message.id !== String(event.seq)) throw new Error(`SSE framing mismatch: ${JSON.stringify(message)}`);
+      if (message.event !== event.type || message.id !== String(event.seq))
+        throw new Error(`SSE framing mismatch: ${JSON.stringify(message)}`);
       events.push(event);
       if (onEvent?.(event, message.id)) stop = true;
     },
