@@ -7,7 +7,7 @@ export {
   type ResumeOptions,
 } from './chat-client.js';
 export type { ChatEvent, ChatResult, ChatStream } from './chat-stream.js';
-export type { ChatStats } from './chat-stats.js';
+export type { ChatStats, StatsRecorder } from './chat-stats.js';
 export {
   CLIENT_ERROR_CODES,
   ChatError,

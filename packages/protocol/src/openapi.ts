@@ -14,7 +14,8 @@ export interface OpenApiOptions {
   authenticated?: boolean;
 }
 
-type Json = Record<string, unknown>;
+/** A JSON object (the OpenAPI document and its parts). */
+export type Json = Record<string, unknown>;
 const ref = (id: string) => ({ $ref: `#/components/schemas/${id}` });
 const json = (schema: Json) => ({ 'application/json': { schema } });
 const errors = (...codes: Array<keyof typeof ERROR_STATUS>) =>

@@ -14,7 +14,8 @@ export {
 } from './run-engine.js';
 export { createKitMetrics, type KitMetrics, type KitMetricsOptions } from './metrics.js';
 export { combineObservers, createRunLogObserver } from './run-log.js';
-export { createRunLimits, type RunLimits, type RunLimitsOptions } from './run-limits.js';
+export { createRunLimits, type RunCounter, type RunLimits, type RunLimitsOptions } from './run-limits.js';
+export type { JobQueue, RunJob } from './job-queue.js';
 export {
   anonymousPrincipal,
   createApiKeyAuthenticator,
@@ -28,5 +29,5 @@ export { coalesceTokens } from './stream-pump.js';
 export { createConsoleLogger, type Logger } from './logger.js';
 export type { WebSocketMode, WebSocketModeOptions } from './modes/ws.js';
 export { createSimulatedProvider, type SimulatedFault, type SimulatedProviderOptions } from './providers/simulated.js';
-export type { SimulatedProfile } from './providers/simulated-profiles.js';
+export { SIMULATED_PROFILES, type SimulatedProfile } from './providers/simulated-profiles.js';
 export { createGroqProvider, GROQ_FALLBACK_MODELS, type GroqProviderOptions } from './providers/groq.js';

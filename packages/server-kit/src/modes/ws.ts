@@ -8,7 +8,7 @@ import type { Principal } from '../principal.js';
 import { authenticateHandshake, selectProtocol } from './ws-handshake.js';
 import { serveSocket } from './ws-session.js';
 
-/** Options of {@link attachWebSocketMode}. */
+/** Options of `ChatKit.attachWebSocket`. */
 export interface WebSocketModeOptions {
   /** Path the upgrade must target (default `/ws/chat`). */
   path?: string;
