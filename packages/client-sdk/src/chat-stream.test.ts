@@ -18,6 +18,7 @@ const done = (seq: number): RunEvent => ({
 function fakeTransport(options: { cancellable?: boolean } = {}) {
   const queue = createEventQueue<RunEvent>();
   const cancels: string[] = [];
+  const cancelSignals: AbortSignal[] = [];
   let context: TransportContext | undefined;
   const transport: Transport = {
     mode: 'sse',
@@ -27,8 +28,13 @@ function fakeTransport(options: { cancellable?: boolean } = {}) {
       return queue;
     },
   };
-  if (options.cancellable !== false) transport.cancel = async (id) => void cancels.push(id);
-  return { transport, queue, cancels, context: () => context };
+  if (options.cancellable !== false) {
+    transport.cancel = async (id, given) => {
+      cancels.push(id);
+      cancelSignals.push(given.signal);
+    };
+  }
+  return { transport, queue, cancels, cancelSignals, context: () => context };
 }
 
 function streamOf(fake: ReturnType<typeof fakeTransport>, cancelTimeoutMs = 5000): ChatStream {
@@ -53,8 +59,18 @@ describe('createChatStream', () => {
   it('fails with bad_response when an event is missing, instead of returning a wrong text', async () => {
     const fake = fakeTransport();
     const stream = streamOf(fake);
-    for (const event of [start, token(1, 'a'), token(3, 'c'), done(4)]) fake.queue.push(event);
+    for (const event of [start, token(1, 'a'), done(3)]) fake.queue.push(event);
     await expect(stream.text()).rejects.toMatchObject({ code: 'bad_response' });
+  });
+
+  it('takes tokens merged for a reader that fell behind, which skip seqs, but never one before the start', async () => {
+    const fake = fakeTransport();
+    const stream = streamOf(fake);
+    for (const event of [start, token(2, 'ab'), token(3, 'c'), token(6, 'def'), done(7)]) fake.queue.push(event);
+    expect(await stream.text()).toBe('abcdef');
+    const early = fakeTransport();
+    early.queue.push(token(1, 'a'));
+    await expect(streamOf(early).text()).rejects.toMatchObject({ code: 'bad_response' });
   });
 
   it('throws the run error event as a ChatError, after the events before it', async () => {
@@ -92,6 +108,8 @@ describe('createChatStream', () => {
     await stream.cancel();
     expect(fake.context()?.signal.aborted).toBe(true);
     await expect(stream.text()).rejects.toMatchObject({ code: 'cancelled', runId: 'run1' });
+    // It stopped waiting, but did not withdraw the cancel request: a slow server still gets it.
+    expect(fake.cancelSignals.map((signal) => signal.aborted)).toEqual([false]);
   });
 
   it('aborts at once a transport that cannot cancel by id (sync)', async () => {

@@ -98,15 +98,20 @@ export function createChatStream(options: ChatStreamOptions): ChatStream {
   function sendCancel(id: string): void {
     if (cancelSent || !transport.cancel) return;
     cancelSent = true;
-    // If the server cannot be asked, stop locally; the run then ends on the server after its disconnect grace period.
-    transport.cancel(id, context).catch(() => hard.abort());
+    // Its own signal: when cancel() stops waiting at its deadline, a slow server must still get the request, or the run
+    // goes on (a polling run to its end). If the server cannot be asked, stop locally; the run then ends on the server
+    // after its disconnect grace period.
+    transport.cancel(id, { ...context, signal: new AbortController().signal }).catch(() => hard.abort());
   }
 
   async function pump(): Promise<void> {
     try {
       for await (const event of options.open(context)) {
         if (event.seq <= lastSeq) continue;
-        if (event.seq !== lastSeq + 1 || (runId !== undefined && event.id !== runId)) {
+        // A reader that fell behind gets the tokens that piled up merged into one carrying the last merged seq
+        // (PROTOCOL.md), so a token may skip seqs once the start is behind; no other event may.
+        const merged = event.type === 'token' && lastSeq >= 0 && event.seq > lastSeq + 1;
+        if ((event.seq !== lastSeq + 1 && !merged) || (runId !== undefined && event.id !== runId)) {
           throw new ChatError('bad_response', `events of run ${event.id} arrived out of order (seq ${event.seq} after ${lastSeq})`);
         }
         lastSeq = event.seq;

@@ -39,7 +39,14 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const { fetch: fetchFunction } = options;
 
   async function readJson<T>(response: Response, stats?: StatsRecorder): Promise<T> {
-    const bytes = await response.arrayBuffer();
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await response.arrayBuffer();
+    } catch (error) {
+      // The connection broke mid-body: as retryable as one that broke before the headers (an abort stays an abort).
+      if ((error as { name?: unknown } | null)?.name === 'AbortError') throw error;
+      throw new ChatError('network', `the connection to ${origin} broke while reading the answer`, { cause: error });
+    }
     stats?.received(bytes.byteLength);
     try {
       return JSON.parse(new TextDecoder().decode(bytes)) as T;

@@ -45,6 +45,8 @@ export interface RunRouter {
   failAwaiting(error: ChatError): void;
   failAll(error: ChatError): void;
   busy(): boolean;
+  /** True when a chat waiting to be sent has an idempotency key: sending it again is safe, and what it asked for. */
+  resendable(): boolean;
 }
 
 interface Entry {
@@ -130,6 +132,7 @@ export function createRunRouter(options: RunRouterOptions): RunRouter {
 
   return {
     busy,
+    resendable: () => queued.some((item) => !item.detached && item.frame?.type === 'chat' && item.frame.idempotency_key !== undefined),
     chat(frame, listener) {
       const requestId = `r${++requestCount}`;
       const item = entry(listener, { requestId, frame: { ...frame, request_id: requestId } });

@@ -172,17 +172,19 @@ export function createSocketConnection(options: SocketConnectionOptions): Socket
     );
     // A refused upgrade (401, 403, ...) or ticket is an answer, not a network failure: report it as such.
     if (refused && (state === 'connecting' || !refused.retryable)) return giveUp(refused);
-    if (state === 'connecting') return giveUp(new ChatError('network', `could not connect to ${origin}${detail}`));
+    // A socket that never opened sent nothing. Its chats fail at once (nothing listens, say), unless one has an
+    // idempotency key: that chat asked to be sent again after a network failure, as over HTTP, so opening is retried.
+    const next = state === 'connecting' ? 'connecting' : 'reconnecting';
+    const failure = next === 'connecting' ? `could not connect to ${origin}` : `lost the connection to ${origin} and could not reconnect`;
+    if (next === 'connecting' && !router.resendable()) return giveUp(new ChatError('network', `${failure}${detail}`));
     if (!router.busy()) return giveUp(new ChatError('network', `the connection to ${origin} closed${detail}`));
-    if (++attempts > options.retry.attempts) {
-      return giveUp(new ChatError('network', `lost the connection to ${origin} and could not reconnect${detail}`));
-    }
+    if (++attempts > options.retry.attempts) return giveUp(new ChatError('network', `${failure}${detail}`));
     router.dropped();
-    setState('reconnecting');
+    setState(next);
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
-      if (state !== 'reconnecting') return;
-      if (router.busy()) open('reconnecting');
+      if (state !== next) return;
+      if (router.busy()) open(next);
       else setState('idle');
     }, retryDelay(attempts, options.retry));
   }

@@ -116,6 +116,28 @@ describe('polling mode, failed polls', () => {
     expect(stream.stats.reconnects).toBe(1);
   });
 
+  it('retries a poll, and a creation with an idempotency key, whose answer was cut off mid-body', async () => {
+    let polls = 0;
+    let creations = 0;
+    const cutOff = (socket: Socket) =>
+      socket.end('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 300\r\nConnection: close\r\n\r\n{"task_id":"');
+    const { client } = await through(
+      startTcpProxy(server.port, {
+        intercept(chunk, socket) {
+          const request = chunk.toString('latin1');
+          const cut = request.startsWith('POST /api/async/chat') ? ++creations === 1 : statusRequest(chunk) && ++polls === 2;
+          if (cut) cutOff(socket);
+          return cut;
+        },
+      }),
+    );
+    const stream = client.chat({ mode: 'polling', ...request, idempotencyKey: `cut-body-${Date.now()}` });
+    expectWhole(await collect(stream));
+    expect(creations).toBe(2);
+    expect(polls).toBeGreaterThan(2);
+    expect(stream.stats.reconnects).toBe(2);
+  });
+
   it('retries a poll whose connection was reset, with nothing lost or repeated', async () => {
     let polls = 0;
     const { client } = await through(

@@ -94,6 +94,25 @@ describe('the shared WebSocket', () => {
     expect(stream.stats.reconnects).toBeGreaterThanOrEqual(1);
   });
 
+  it('opens again when its first opening is cut, for a chat with an idempotency key', async () => {
+    let handshakes = 0;
+    const proxy = await startTcpProxy(server.port, {
+      intercept(chunk, socket) {
+        if (!chunk.toString('latin1').startsWith('GET /ws/chat') || ++handshakes > 1) return false;
+        socket.resetAndDestroy();
+        return true;
+      },
+    });
+    cleanups.push(() => proxy.close());
+    const client = newClient({ baseUrl: proxy.url, retry: { initialDelayMs: 20 } });
+    const states = watch(client);
+    const request = { messages: [{ role: 'user' as const, content: 'What is a handshake?' }] };
+    const text = await client.chat({ mode: 'ws', ...request, idempotencyKey: `first-opening-${Date.now()}` }).text();
+    expect(text).toBe(await expectedText(provider, request));
+    expect(handshakes).toBe(2);
+    expect(states.slice(0, 3)).toEqual(['idle', 'connecting', 'open']);
+  });
+
   it('fails a ws chat at once, naming the server, when nothing listens', async () => {
     const down = await startServer();
     await down.close();

@@ -55,7 +55,7 @@ export function createPollingTransport(options: PollingTransportOptions): Transp
   }
 
   /** Creation is retried only with an idempotency key: the server then answers the same run, never a second one. */
-  async function withRetries(create: () => Promise<Response>, context: TransportContext): Promise<Response> {
+  async function withRetries<T>(create: () => Promise<T>, context: TransportContext): Promise<T> {
     for (let failures = 1; ; failures++) {
       try {
         return await create();
@@ -72,9 +72,12 @@ export function createPollingTransport(options: PollingTransportOptions): Transp
     async *start(request, context) {
       const headers: Record<string, string> = {};
       if (context.idempotencyKey !== undefined) headers['idempotency-key'] = context.idempotencyKey;
-      const create = () => http.send('/api/async/chat', { method: 'POST', body: request, headers, signal: context.signal, stats: context.stats });
-      const response = await withRetries(create, context);
-      const accepted = await http.readJson<AsyncChatAccepted>(response, context.stats);
+      // The answer is read inside the retries: one cut off mid-body is as lost as one that never came.
+      const create = async () => {
+        const response = await http.send('/api/async/chat', { method: 'POST', body: request, headers, signal: context.signal, stats: context.stats });
+        return http.readJson<AsyncChatAccepted>(response, context.stats);
+      };
+      const accepted = await withRetries(create, context);
       if (typeof accepted?.task_id !== 'string') {
         throw new ChatError('bad_response', `${http.origin} accepted an async chat without a task_id`);
       }

@@ -1,4 +1,4 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createChatKit, type ChatKit, type ChatKitOptions } from '@chatwire/server-kit';
 import Koa from 'koa';
@@ -8,6 +8,8 @@ export interface TestServer {
   url: string;
   port: number;
   kit: ChatKit;
+  /** The HTTP server itself, e.g. to reach the server's side of a connection. */
+  http: Server;
   /** WebSocket upgrades the server has accepted so far. */
   readonly upgrades: number;
   /** Sockets open now on the WS mode. */
@@ -45,6 +47,7 @@ export async function startServer(options: ChatKitOptions = {}): Promise<TestSer
     url: `http://127.0.0.1:${port}`,
     port,
     kit,
+    http: server,
     get upgrades() {
       return upgrades;
     },

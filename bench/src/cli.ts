@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * `npm run bench [-- --quick]`: the comparison lab's orchestrator. It starts the load generator (pinned to core 1) and,
+ * for each target, a server process (pinned to core 0), runs every scenario of the plan, reads the server's CPU time,
+ * RSS and wire counters over the bench-only IPC channel, and writes bench/results/<time>-<full|quick>.json.
+ * The flags are listed in bench/README.md.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runGroq } from './groq.js';
+import { createLab } from './lab.js';
+import { describeMachine } from './machine.js';
+import { runMatrix } from './matrix.js';
+import { createPlan } from './plan.js';
+import { canPin } from './processes.js';
+import { ANSWER_TOKENS } from './prompts.js';
+import { runRamps } from './ramp.js';
+import type { BenchResults } from './results.js';
+import { TARGETS, type TargetId } from './targets.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../..');
+const args = process.argv.slice(2);
+const flag = (name: string) => args.includes(`--${name}`);
+const option = (name: string) => args.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+
+const CORES = { server: 0, load: 1 };
+// Other work on a shared machine would otherwise decide the figures: the measured processes run at a higher priority.
+const PRIORITY = -10;
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const plan = createPlan(flag('profile') ? 'profile' : flag('quick') ? 'quick' : 'full');
+  const only = option('targets')?.split(',') as TargetId[] | undefined;
+  const targets = TARGETS.filter((target) => !only || only.includes(target.id));
+  const kitMetrics = !flag('no-kit-metrics');
+  const pin = canPin();
+  const priority = flag('no-priority') ? undefined : PRIORITY;
+  const log = (line: string) => console.log(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+  log(
+    `chatwire bench (${plan.quick ? 'quick' : 'full'}); ${pin ? `server on core ${CORES.server}, load on core ${CORES.load}` : 'no pinning'}`,
+  );
+
+  const lab = await createLab({
+    distDir: here,
+    ...(pin ? { cores: CORES } : {}),
+    ...(priority === undefined ? {} : { priority }),
+    ...(flag('cpu-prof') ? { profileDir: join(root, 'bench/results/tmp/profiles') } : {}),
+    serverArgs: kitMetrics ? [] : ['--no-metrics'],
+    warmupChats: plan.warmupChats,
+    chatTimeoutMs: plan.chatTimeoutMs,
+  });
+  let results: BenchResults;
+  try {
+    const scenarios = flag('ramp-only') ? [] : await runMatrix(lab, plan, targets, log);
+    const ramp = plan.ramp && !flag('no-ramp') ? await runRamps(lab, plan.ramp, targets, log) : undefined;
+    const groq = process.env.GROQ_API_KEY ? await runGroq(lab, targets, log) : undefined;
+    results = {
+      version: 1,
+      startedAt: new Date(began).toISOString(),
+      durationMs: Date.now() - began,
+      quick: plan.quick,
+      machine: describeMachine(root),
+      pinning:
+        pin && lab.load.pinned ? { used: true, serverCore: CORES.server, loadCore: CORES.load } : { used: false },
+      ...(lab.load.prioritized && priority !== undefined ? { priority } : {}),
+      settings: { answerTokens: ANSWER_TOKENS, kitMetrics, ...(ramp ? { ramp: ramp.settings } : {}) },
+      scenarios,
+      ramps: ramp?.ramps ?? [],
+      ...(groq ? { groq } : {}),
+    };
+  } finally {
+    await lab.stop();
+  }
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  const kind = plan.quick ? 'quick' : 'full';
+  const file = option('out') ?? join(root, plan.quick ? 'bench/results/tmp' : 'bench/results', `${stamp}-${kind}.json`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
+  log(`wrote ${file}; render docs/COMPARISON.md with: npm run bench:report${plan.quick ? ` -- ${file}` : ''}`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,80 @@
+import type { TargetId } from './targets.js';
+
+/** One timing profile measured at several concurrencies. */
+export interface ProfilePlan {
+  model: string;
+  /** Concurrency → chats to run in all. */
+  chats: Record<number, number>;
+}
+
+/** What a bench run measures. */
+export interface BenchPlan {
+  quick: boolean;
+  profiles: ProfilePlan[];
+  /** Warm-up chats (zero-delay model) before a server's first scenario, so the JIT is warm. */
+  warmupChats: number;
+  /**
+   * `per-profile`: a fresh server process for each target at the first and at the largest concurrency of each profile
+   * (a clean heap and RSS baseline where RSS per stream is read); `shared`: one per target for the whole run.
+   */
+  servers: 'per-profile' | 'shared';
+  ramp?: {
+    model: string;
+    targets: TargetId[];
+    steps: number[];
+    rampInMs: number;
+    holdMs: number;
+  };
+  chatTimeoutMs: number;
+}
+
+const RAMP_TARGETS: TargetId[] = ['kit-polling', 'kit-sse', 'kit-ws', 'bare-sse', 'bare-ws', 'ai-sdk', 'socket.io'];
+
+/** Which plan: the full run (under fifteen minutes on two cores), the quick one (under a minute), or a profiling run. */
+export type PlanKind = 'full' | 'quick' | 'profile';
+
+/** The plan of a bench run. */
+export function createPlan(kind: PlanKind): BenchPlan {
+  if (kind === 'profile') {
+    // Long zero-delay scenarios only, so a --cpu-prof profile is steady state, not start-up.
+    return {
+      quick: true,
+      profiles: [{ model: 'sim/instant', chats: { 10: 1500, 100: 2500 } }],
+      warmupChats: 200,
+      servers: 'shared',
+      chatTimeoutMs: 60_000,
+    };
+  }
+  const quick = kind === 'quick';
+  if (quick) {
+    return {
+      quick,
+      profiles: [
+        { model: 'sim/instant', chats: { 1: 10, 10: 40, 100: 100 } },
+        { model: 'sim/gpt-oss-20b', chats: { 10: 10 } },
+      ],
+      warmupChats: 20,
+      servers: 'shared',
+      ramp: { model: 'sim/gpt-oss-20b', targets: ['kit-sse'], steps: [10, 40], rampInMs: 300, holdMs: 800 },
+      chatTimeoutMs: 30_000,
+    };
+  }
+  return {
+    quick,
+    profiles: [
+      { model: 'sim/instant', chats: { 1: 60, 10: 200, 100: 500, 1000: 1000 } },
+      { model: 'sim/gpt-oss-20b', chats: { 1: 6, 10: 30, 100: 200, 1000: 1000 } },
+      { model: 'sim/gpt-oss-120b', chats: { 1: 3, 10: 20, 100: 100 } },
+    ],
+    warmupChats: 100,
+    servers: 'per-profile',
+    ramp: {
+      model: 'sim/gpt-oss-20b',
+      targets: RAMP_TARGETS,
+      steps: [10, 25, 50, 100, 200, 400, 800, 1600, 3200],
+      rampInMs: 1000,
+      holdMs: 2000,
+    },
+    chatTimeoutMs: 60_000,
+  };
+}

@@ -1,0 +1,72 @@
+import { fork, spawnSync, type ChildProcess } from 'node:child_process';
+import { availableParallelism, setPriority } from 'node:os';
+import { createIpcClient, type IpcClient } from './ipc.js';
+
+/** A child process of the bench, with its IPC channel. */
+export interface BenchChild {
+  readonly process: ChildProcess;
+  readonly ipc: IpcClient;
+  /** Whether `taskset` pinned it to its core. */
+  readonly pinned: boolean;
+  /** Whether its priority was set. */
+  readonly prioritized: boolean;
+  stop(): Promise<void>;
+}
+
+/** Options of {@link startChild}. */
+export interface StartChildOptions {
+  /** The core to pin the process (and all its threads) to, when there are at least two and `taskset` works. */
+  core?: number;
+  /** A nice value to run at (negative: ahead of other work on a shared machine); ignored where not permitted. */
+  priority?: number;
+  /** Extra flags for node (`--expose-gc`, `--cpu-prof`, ...). */
+  nodeFlags?: string[];
+  env?: NodeJS.ProcessEnv;
+}
+
+/** Whether processes can be pinned to separate cores here: two cores or more, and `taskset` (util-linux) present. */
+export function canPin(): boolean {
+  if (availableParallelism() < 2) return false;
+  return spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
+}
+
+/** Forks `script` with an IPC channel, pins it, and waits until it answers `ready`. */
+export async function startChild(script: string, args: string[], options: StartChildOptions = {}): Promise<BenchChild> {
+  const child = fork(script, args, {
+    execArgv: options.nodeFlags ?? [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    env: options.env ?? process.env,
+  });
+  let pinned = false;
+  if (options.core !== undefined && child.pid !== undefined && canPin()) {
+    // -a: every thread (libuv pool, V8 GC helpers), not just the main one.
+    pinned =
+      spawnSync('taskset', ['-a', '-p', '-c', String(options.core), String(child.pid)], { stdio: 'ignore' }).status ===
+      0;
+  }
+  let prioritized = false;
+  if (options.priority !== undefined && child.pid !== undefined) {
+    try {
+      setPriority(child.pid, options.priority);
+      prioritized = true;
+    } catch {
+      // not permitted (an unprivileged user cannot raise priority): run at the default
+    }
+  }
+  const ipc = createIpcClient(child);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  await ipc.call('ready', undefined, 30_000);
+  return {
+    process: child,
+    ipc,
+    pinned,
+    prioritized,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      await ipc.call('close', undefined, 30_000).catch(() => child.kill('SIGKILL'));
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

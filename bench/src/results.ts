@@ -1,0 +1,66 @@
+import type { MachineInfo } from './machine.js';
+import type { ScenarioResult } from './scenario.js';
+import type { WireCounts } from './wire-meter.js';
+import type { TargetId } from './targets.js';
+
+/** The server side of one scenario, from the server process itself. */
+export interface ServerMeasure {
+  /** CPU time (user + system) the server process spent during the scenario. */
+  cpuMs: number;
+  /** RSS after warm-up and a full GC, before the scenario. */
+  rssBefore: number;
+  peakRss: number;
+  peakStreams: number;
+  peakConnections: number;
+  wire: WireCounts;
+}
+
+/** One measured scenario. */
+export interface ScenarioEntry {
+  target: TargetId;
+  model: string;
+  concurrency: number;
+  load: ScenarioResult;
+  server?: ServerMeasure;
+  /** CPU time the rest of the machine (other processes) used during the scenario, from /proc/stat. */
+  otherCpuMs?: number;
+}
+
+/** One step of a concurrency ramp. */
+export interface RampStep extends ScenarioEntry {
+  pass: boolean;
+  /** Why it failed: errors, the gap threshold, or both. */
+  reasons: string[];
+}
+
+/** The ramp of one target: the largest step that passed. */
+export interface RampResult {
+  target: TargetId;
+  /** Largest concurrency that passed; 0 when even the first step failed. */
+  maxConcurrency: number;
+  /** True when the largest step tried passed: the real limit is higher. */
+  capped: boolean;
+  steps: RampStep[];
+}
+
+/** A whole bench run, as written to bench/results/*.json. */
+export interface BenchResults {
+  version: 1;
+  startedAt: string;
+  durationMs: number;
+  quick: boolean;
+  machine: MachineInfo;
+  /** Whether server and load generator were pinned to separate cores. */
+  pinning: { used: boolean; serverCore?: number; loadCore?: number };
+  /** Nice value the server and load generator ran at, when it could be set. */
+  priority?: number;
+  settings: {
+    answerTokens: number;
+    kitMetrics: boolean;
+    ramp?: { model: string; rampInMs: number; holdMs: number; modelGapP99Ms: number; thresholdMs: number };
+  };
+  scenarios: ScenarioEntry[];
+  ramps: RampResult[];
+  /** Runs against real Groq (only with GROQ_API_KEY), kept apart from the simulated figures. */
+  groq?: ScenarioEntry[];
+}

@@ -1,0 +1,56 @@
+import {
+  createChatKit,
+  createGroqProvider,
+  createMemoryRunStore,
+  createSimulatedProvider,
+  isClientDisconnect,
+} from '@chatwire/server-kit';
+import Koa from 'koa';
+import { closeServer, createHttpServer, listen, type BenchServer } from './bench-server.js';
+
+/** Options of {@link startKitServer}. */
+export interface KitServerOptions {
+  /** Serve Prometheus metrics, as the reference server does (default true). */
+  metrics?: boolean;
+  /** Real Groq (GROQ_API_KEY) instead of the simulated model. */
+  groq?: boolean;
+}
+
+/**
+ * The reference server's app, built the way examples/koa-server/src/reference-server.ts builds it (createChatKit +
+ * Koa, simulated provider, metrics on), with three bench settings: admission limits high enough for thousands of
+ * concurrent runs from one loopback address, ended runs kept 15 s instead of 10 min (so memory measures open streams,
+ * not the history of the whole bench), and a 2 s disconnect grace (so a ramp step's leftovers die before the next).
+ * Logging stays at the kit's default (warnings and errors); the reference server's per-run info lines are off.
+ */
+export async function startKitServer(options: KitServerOptions = {}): Promise<BenchServer> {
+  const kit = createChatKit({
+    provider: options.groq ? createGroqProvider({ apiKey: process.env.GROQ_API_KEY ?? '' }) : createSimulatedProvider(),
+    store: createMemoryRunStore({ ttlMs: 15_000, maxRuns: 200_000 }),
+    metrics: options.metrics ?? true,
+    runLimits: { maxConcurrentRuns: 100_000, maxConcurrentRunsPerPrincipal: 100_000, runsPerMinute: 100_000_000 },
+    disconnectGraceMs: 2_000,
+  });
+  const app = new Koa();
+  app.proxy = true;
+  app.silent = true;
+  app.on('error', (error: unknown) => {
+    if (!isClientDisconnect(error)) console.error('koa error', error instanceof Error ? error.message : error);
+  });
+  app.use(kit.middleware());
+  const server = createHttpServer(app.callback());
+  kit.attachWebSocket(server);
+  const url = await listen(server);
+  return {
+    server,
+    url,
+    openStreams() {
+      const { streams } = kit.stats();
+      return streams.sse + streams.ws;
+    },
+    async close() {
+      await kit.close();
+      await closeServer(server);
+    },
+  };
+}
