@@ -12,7 +12,13 @@ import { createSseTransport } from './transports/sse.js';
 import { createSyncTransport } from './transports/sync.js';
 import { createWebSocketTransport } from './transports/ws.js';
 import { createWebSocketHandshake } from './web-socket-handshake.js';
-import { canSendWebSocketHeaders, defaultWebSocket, webSocketUrlFor, type WebSocketAuth, type WebSocketConstructor } from './web-socket.js';
+import {
+  canSendWebSocketHeaders,
+  defaultWebSocket,
+  webSocketUrlFor,
+  type WebSocketAuth,
+  type WebSocketConstructor,
+} from './web-socket.js';
 
 /** Options of {@link createChatClient}; only `baseUrl` is required. */
 export interface ChatClientOptions {
@@ -112,7 +118,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
   } catch {
     throw new TypeError('baseUrl must be an absolute http(s) URL');
   }
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') throw new TypeError('baseUrl must be an absolute http(s) URL');
+  if (base.protocol !== 'http:' && base.protocol !== 'https:')
+    throw new TypeError('baseUrl must be an absolute http(s) URL');
   const headers: Record<string, string> = { ...options.headers };
   if (options.apiKey !== undefined) headers.authorization = `Bearer ${options.apiKey}`;
   const now = options.now ?? (() => performance.now());
@@ -172,7 +179,8 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
         transport,
         open: (context) => {
           if (!isRunIdShape(runId)) throw new ChatError('invalid_request', 'runId: must be a run id');
-          if (!Number.isInteger(after) || after < -1) throw new ChatError('invalid_request', 'after: must be an integer >= -1');
+          if (!Number.isInteger(after) || after < -1)
+            throw new ChatError('invalid_request', 'after: must be an integer >= -1');
           if (!transport.resume) throw new ChatError('invalid_request', `${transport.mode} mode cannot resume a run`);
           return transport.resume(runId, after, context);
         },

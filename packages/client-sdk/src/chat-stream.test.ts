@@ -51,7 +51,8 @@ describe('createChatStream', () => {
   it('drops events it already has, so a resume overlap yields nothing twice', async () => {
     const fake = fakeTransport();
     const stream = streamOf(fake);
-    for (const event of [start, token(1, 'a'), token(1, 'a'), token(2, 'b'), start, token(2, 'b'), done(3)]) fake.queue.push(event);
+    for (const event of [start, token(1, 'a'), token(1, 'a'), token(2, 'b'), start, token(2, 'b'), done(3)])
+      fake.queue.push(event);
     expect(await stream.text()).toBe('ab');
     expect(stream.stats.tokens).toBe(2);
   });
@@ -78,13 +79,27 @@ describe('createChatStream', () => {
     const stream = streamOf(fake);
     fake.queue.push(start);
     fake.queue.push(token(1, 'partial'));
-    fake.queue.push({ id: 'run1', seq: 2, type: 'error', code: 'upstream_timeout', message: 'slow', retryable: true, retry_after_ms: 10 });
+    fake.queue.push({
+      id: 'run1',
+      seq: 2,
+      type: 'error',
+      code: 'upstream_timeout',
+      message: 'slow',
+      retryable: true,
+      retry_after_ms: 10,
+    });
     const seen: string[] = [];
     const error = await (async () => {
       for await (const event of stream) seen.push(event.type);
     })().catch((caught: unknown) => caught);
     expect(seen).toEqual(['start', 'token']);
-    expect(error).toMatchObject({ code: 'upstream_timeout', status: 504, retryable: true, retryAfterMs: 10, runId: 'run1' });
+    expect(error).toMatchObject({
+      code: 'upstream_timeout',
+      status: 504,
+      retryable: true,
+      retryAfterMs: 10,
+      runId: 'run1',
+    });
   });
 
   it('asks the transport to cancel once the run id is known, and ends with the cancelled event', async () => {
@@ -96,7 +111,14 @@ describe('createChatStream', () => {
     await Promise.resolve();
     await new Promise((resolve) => setTimeout(resolve, 0));
     expect(fake.cancels).toEqual(['run1']);
-    fake.queue.push({ id: 'run1', seq: 1, type: 'error', code: 'cancelled', message: 'the run was cancelled', retryable: false });
+    fake.queue.push({
+      id: 'run1',
+      seq: 1,
+      type: 'error',
+      code: 'cancelled',
+      message: 'the run was cancelled',
+      retryable: false,
+    });
     await cancelled;
     await expect(stream.result()).rejects.toMatchObject({ code: 'cancelled' });
   });

@@ -112,7 +112,10 @@ export function createChatStream(options: ChatStreamOptions): ChatStream {
         // (PROTOCOL.md), so a token may skip seqs once the start is behind; no other event may.
         const merged = event.type === 'token' && lastSeq >= 0 && event.seq > lastSeq + 1;
         if ((event.seq !== lastSeq + 1 && !merged) || (runId !== undefined && event.id !== runId)) {
-          throw new ChatError('bad_response', `events of run ${event.id} arrived out of order (seq ${event.seq} after ${lastSeq})`);
+          throw new ChatError(
+            'bad_response',
+            `events of run ${event.id} arrived out of order (seq ${event.seq} after ${lastSeq})`,
+          );
         }
         lastSeq = event.seq;
         runId = event.id;
@@ -128,7 +131,13 @@ export function createChatStream(options: ChatStreamOptions): ChatStream {
     } catch (error) {
       if (cancelRequested && hard.signal.aborted) finish(cancelledError(runId));
       else if (isChatError(error)) finish(error);
-      else finish(new ChatError('network', 'the connection to the server failed', { cause: error, ...(runId ? { runId } : {}) }));
+      else
+        finish(
+          new ChatError('network', 'the connection to the server failed', {
+            cause: error,
+            ...(runId ? { runId } : {}),
+          }),
+        );
     }
   }
 

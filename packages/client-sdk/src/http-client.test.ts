@@ -6,13 +6,26 @@ const origin = 'http://chat.example';
 describe('errorFromResponse', () => {
   it('reads the protocol error body, preferring its retry_after_ms to the Retry-After header', async () => {
     const body = { error: { code: 'rate_limited', message: 'slow down', retryable: true, retry_after_ms: 1500 } };
-    const error = await errorFromResponse(Response.json(body, { status: 429, headers: { 'retry-after': '9' } }), origin);
-    expect(error).toMatchObject({ name: 'ChatError', code: 'rate_limited', message: 'slow down', status: 429, retryable: true, retryAfterMs: 1500 });
+    const error = await errorFromResponse(
+      Response.json(body, { status: 429, headers: { 'retry-after': '9' } }),
+      origin,
+    );
+    expect(error).toMatchObject({
+      name: 'ChatError',
+      code: 'rate_limited',
+      message: 'slow down',
+      status: 429,
+      retryable: true,
+      retryAfterMs: 1500,
+    });
   });
 
   it('falls back to Retry-After when the body has no delay', async () => {
     const body = { error: { code: 'overloaded', message: 'busy', retryable: true } };
-    const error = await errorFromResponse(Response.json(body, { status: 503, headers: { 'retry-after': '2' } }), origin);
+    const error = await errorFromResponse(
+      Response.json(body, { status: 503, headers: { 'retry-after': '2' } }),
+      origin,
+    );
     expect(error).toMatchObject({ code: 'overloaded', retryAfterMs: 2000 });
   });
 

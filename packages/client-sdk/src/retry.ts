@@ -27,7 +27,12 @@ export function resolveRetryPolicy(options: RetryOptions = {}): RetryPolicy {
  * retryDelay(3, DEFAULT_RETRY_POLICY); // between 500 and 1000
  * retryDelay(1, DEFAULT_RETRY_POLICY, 2000); // 2000
  */
-export function retryDelay(attempt: number, policy: RetryPolicy, retryAfterMs?: number, random: () => number = Math.random): number {
+export function retryDelay(
+  attempt: number,
+  policy: RetryPolicy,
+  retryAfterMs?: number,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(policy.maxDelayMs, policy.initialDelayMs * 2 ** Math.max(0, attempt - 1));
   const backoff = Math.round(ceiling / 2 + (random() * ceiling) / 2);
   return Math.max(backoff, retryAfterMs ?? 0);

@@ -132,7 +132,8 @@ export function createRunRouter(options: RunRouterOptions): RunRouter {
 
   return {
     busy,
-    resendable: () => queued.some((item) => !item.detached && item.frame?.type === 'chat' && item.frame.idempotency_key !== undefined),
+    resendable: () =>
+      queued.some((item) => !item.detached && item.frame?.type === 'chat' && item.frame.idempotency_key !== undefined),
     chat(frame, listener) {
       const requestId = `r${++requestCount}`;
       const item = entry(listener, { requestId, frame: { ...frame, request_id: requestId } });
@@ -167,7 +168,8 @@ export function createRunRouter(options: RunRouterOptions): RunRouter {
     },
     error(frame) {
       const error = ChatError.fromPayload(frame, frame.id === undefined ? {} : { runId: frame.id });
-      const forAwaiting = frame.request_id !== undefined ? frame.request_id === awaiting?.requestId : frame.id === undefined;
+      const forAwaiting =
+        frame.request_id !== undefined ? frame.request_id === awaiting?.requestId : frame.id === undefined;
       if (forAwaiting && awaiting) {
         const refused = awaiting;
         awaiting = undefined;
@@ -204,7 +206,8 @@ export function createRunRouter(options: RunRouterOptions): RunRouter {
       awaiting = undefined;
       if (!refused) return;
       // With an idempotency key the chat can be sent again: the server answers the run it may have started already.
-      const retryable = error.code === 'network' && refused.frame?.type === 'chat' && refused.frame.idempotency_key !== undefined;
+      const retryable =
+        error.code === 'network' && refused.frame?.type === 'chat' && refused.frame.idempotency_key !== undefined;
       if (retryable && !refused.detached) queued.unshift(refused);
       else fail(refused, error);
     },

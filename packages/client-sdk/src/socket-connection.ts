@@ -94,7 +94,9 @@ export function createSocketConnection(options: SocketConnectionOptions): Socket
       },
       (error: unknown) => {
         handshaking = false;
-        lastError = isChatError(error) ? error : new ChatError('network', 'the WebSocket handshake failed', { cause: error });
+        lastError = isChatError(error)
+          ? error
+          : new ChatError('network', 'the WebSocket handshake failed', { cause: error });
         if (state === next) gone(undefined);
       },
     );
@@ -175,18 +177,24 @@ export function createSocketConnection(options: SocketConnectionOptions): Socket
     // A socket that never opened sent nothing. Its chats fail at once (nothing listens, say), unless one has an
     // idempotency key: that chat asked to be sent again after a network failure, as over HTTP, so opening is retried.
     const next = state === 'connecting' ? 'connecting' : 'reconnecting';
-    const failure = next === 'connecting' ? `could not connect to ${origin}` : `lost the connection to ${origin} and could not reconnect`;
+    const failure =
+      next === 'connecting'
+        ? `could not connect to ${origin}`
+        : `lost the connection to ${origin} and could not reconnect`;
     if (next === 'connecting' && !router.resendable()) return giveUp(new ChatError('network', `${failure}${detail}`));
     if (!router.busy()) return giveUp(new ChatError('network', `the connection to ${origin} closed${detail}`));
     if (++attempts > options.retry.attempts) return giveUp(new ChatError('network', `${failure}${detail}`));
     router.dropped();
     setState(next);
-    retryTimer = setTimeout(() => {
-      retryTimer = undefined;
-      if (state !== next) return;
-      if (router.busy()) open(next);
-      else setState('idle');
-    }, retryDelay(attempts, options.retry));
+    retryTimer = setTimeout(
+      () => {
+        retryTimer = undefined;
+        if (state !== next) return;
+        if (router.busy()) open(next);
+        else setState('idle');
+      },
+      retryDelay(attempts, options.retry),
+    );
   }
 
   function giveUp(error: ChatError): void {

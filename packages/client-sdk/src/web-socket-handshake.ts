@@ -27,12 +27,14 @@ export function createWebSocketHandshake(options: WebSocketHandshakeOptions): ()
     case 'header':
       return () => Promise.resolve({ url, headers: { ...headers, authorization: `Bearer ${apiKey}` } });
     case 'subprotocol':
-      return () => Promise.resolve({ url, headers: { ...headers }, protocols: [WEB_SOCKET_SUBPROTOCOL, `bearer.${apiKey}`] });
+      return () =>
+        Promise.resolve({ url, headers: { ...headers }, protocols: [WEB_SOCKET_SUBPROTOCOL, `bearer.${apiKey}`] });
     case 'ticket':
       return async () => {
         const response = await http.send('/api/ws/ticket', { method: 'POST' });
         const body = await http.readJson<TicketResponse>(response);
-        if (typeof body?.ticket !== 'string') throw new ChatError('bad_response', `${http.origin} answered no WebSocket ticket`);
+        if (typeof body?.ticket !== 'string')
+          throw new ChatError('bad_response', `${http.origin} answered no WebSocket ticket`);
         const withTicket = new URL(url);
         withTicket.searchParams.set('ticket', body.ticket);
         return { url: withTicket.toString(), headers: { ...headers } };
@@ -44,7 +46,13 @@ export function createWebSocketHandshake(options: WebSocketHandshakeOptions): ()
   }
 }
 
-const REFUSALS: Record<number, ChatError['code']> = { 401: 'unauthorized', 403: 'forbidden', 404: 'not_found', 429: 'rate_limited', 503: 'overloaded' };
+const REFUSALS: Record<number, ChatError['code']> = {
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  429: 'rate_limited',
+  503: 'overloaded',
+};
 
 /** The typed error for an upgrade the server answered with an HTTP error (Node's `ws` reports the status). */
 export function refusedUpgrade(detail: string, origin: string): ChatError | undefined {

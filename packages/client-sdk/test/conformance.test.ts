@@ -160,7 +160,12 @@ describe.each(MODES)('mode %s', (mode: Mode) => {
     const aborted = provider.nextAbort();
     const controller = new AbortController();
     const calls = provider.calls.length;
-    const stream = newClient().chat({ mode, message: 'Another long story.', model: SLOW_MODEL, signal: controller.signal });
+    const stream = newClient().chat({
+      mode,
+      message: 'Another long story.',
+      model: SLOW_MODEL,
+      signal: controller.signal,
+    });
     await waitUntil(() => provider.calls.length > calls);
     controller.abort();
     await expect(stream.text()).rejects.toMatchObject({ code: 'cancelled' });
@@ -183,14 +188,19 @@ describe.each(MODES)('mode %s', (mode: Mode) => {
 describe('across modes', () => {
   it('gives the identical text, token by token, for the same request in all four modes at once', async () => {
     const client = newClient();
-    const request = { messages: [{ role: 'user' as const, content: 'How does long polling work? Show code.' }], temperature: 0.3 };
+    const request = {
+      messages: [{ role: 'user' as const, content: 'How does long polling work? Show code.' }],
+      temperature: 0.3,
+    };
     const outcomes = await Promise.all(MODES.map((mode) => drain(client.chat({ mode, ...request }))));
     for (const outcome of outcomes) expect(outcome.error).toBeUndefined();
     const texts = outcomes.map((outcome) => tokensOf(outcome.events).join(''));
     expect(new Set(texts).size).toBe(1);
     expect(texts[0]).toBe(await expectedText(provider, request));
     // The streaming modes deliver the very same events, token boundaries included.
-    const streamed = outcomes.slice(1).map((outcome) => outcome.events.map((event) => (event.type === 'token' ? event.text : event.type)));
+    const streamed = outcomes
+      .slice(1)
+      .map((outcome) => outcome.events.map((event) => (event.type === 'token' ? event.text : event.type)));
     expect(streamed[1]).toEqual(streamed[0]);
     expect(streamed[2]).toEqual(streamed[0]);
   });

@@ -24,7 +24,10 @@ afterEach(async () => {
 async function through(proxy: Promise<TcpProxy>): Promise<{ proxy: TcpProxy; client: ChatClient }> {
   const ready = await proxy;
   const client = createChatClient({ baseUrl: ready.url, retry: { initialDelayMs: 20, maxDelayMs: 200 } });
-  cleanups.push(() => ready.close(), () => client.close());
+  cleanups.push(
+    () => ready.close(),
+    () => client.close(),
+  );
   return { proxy: ready, client };
 }
 
@@ -120,12 +123,16 @@ describe('polling mode, failed polls', () => {
     let polls = 0;
     let creations = 0;
     const cutOff = (socket: Socket) =>
-      socket.end('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 300\r\nConnection: close\r\n\r\n{"task_id":"');
+      socket.end(
+        'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 300\r\nConnection: close\r\n\r\n{"task_id":"',
+      );
     const { client } = await through(
       startTcpProxy(server.port, {
         intercept(chunk, socket) {
           const request = chunk.toString('latin1');
-          const cut = request.startsWith('POST /api/async/chat') ? ++creations === 1 : statusRequest(chunk) && ++polls === 2;
+          const cut = request.startsWith('POST /api/async/chat')
+            ? ++creations === 1
+            : statusRequest(chunk) && ++polls === 2;
           if (cut) cutOff(socket);
           return cut;
         },
@@ -172,34 +179,40 @@ describe.each(['polling', 'sse', 'ws'] as const)('%s mode with an idempotency ke
 });
 
 describe('resume(runId, { mode, after })', () => {
-  it.each(['polling', 'sse', 'ws'] as const)('yields exactly the events after `after` of a finished run, in %s mode', async (mode) => {
-    const client = createChatClient({ baseUrl: server.url });
-    cleanups.push(() => client.close());
-    const original = await collect(client.chat({ mode: 'sse', message: 'A short answer please.' }));
-    const runId = original[0]?.id ?? '';
-    const resumed = client.resume(runId, { mode, after: 7 });
-    expect(await collect(resumed)).toEqual(original.slice(8));
-    expect(await resumed.text()).toBe(
-      original
-        .slice(8)
-        .map((event) => (event.type === 'token' ? event.text : ''))
-        .join(''),
-    );
-    expect((await resumed.result()).runId).toBe(runId);
-  });
+  it.each(['polling', 'sse', 'ws'] as const)(
+    'yields exactly the events after `after` of a finished run, in %s mode',
+    async (mode) => {
+      const client = createChatClient({ baseUrl: server.url });
+      cleanups.push(() => client.close());
+      const original = await collect(client.chat({ mode: 'sse', message: 'A short answer please.' }));
+      const runId = original[0]?.id ?? '';
+      const resumed = client.resume(runId, { mode, after: 7 });
+      expect(await collect(resumed)).toEqual(original.slice(8));
+      expect(await resumed.text()).toBe(
+        original
+          .slice(8)
+          .map((event) => (event.type === 'token' ? event.text : ''))
+          .join(''),
+      );
+      expect((await resumed.result()).runId).toBe(runId);
+    },
+  );
 
-  it.each(['polling', 'sse', 'ws'] as const)('follows a run still going that another mode started, in %s mode', async (mode) => {
-    const client = createChatClient({ baseUrl: server.url });
-    cleanups.push(() => client.close());
-    const first = client.chat({ mode: 'polling', ...request });
-    const head: ChatEvent[] = [];
-    for await (const event of first) {
-      head.push(event);
-      if (head.length === 4) break; // leaves the run going
-    }
-    const tail = await collect(client.resume(head[0]?.id ?? '', { mode, after: 3 }));
-    expectWhole([...head, ...tail]);
-  });
+  it.each(['polling', 'sse', 'ws'] as const)(
+    'follows a run still going that another mode started, in %s mode',
+    async (mode) => {
+      const client = createChatClient({ baseUrl: server.url });
+      cleanups.push(() => client.close());
+      const first = client.chat({ mode: 'polling', ...request });
+      const head: ChatEvent[] = [];
+      for await (const event of first) {
+        head.push(event);
+        if (head.length === 4) break; // leaves the run going
+      }
+      const tail = await collect(client.resume(head[0]?.id ?? '', { mode, after: 3 }));
+      expectWhole([...head, ...tail]);
+    },
+  );
 
   it('answers not_found for an unknown run and invalid_request for sync mode', async () => {
     const client = createChatClient({ baseUrl: server.url });

@@ -37,7 +37,9 @@ describe('the shared WebSocket', () => {
     const streams = questions.map((question) => client.chat({ mode: 'ws', message: question, model: SLOW_MODEL }));
     const texts = await Promise.all(streams.map((stream) => stream.text()));
     const expected = await Promise.all(
-      questions.map((question) => expectedText(provider, { messages: [{ role: 'user', content: question }], model: SLOW_MODEL })),
+      questions.map((question) =>
+        expectedText(provider, { messages: [{ role: 'user', content: question }], model: SLOW_MODEL }),
+      ),
     );
     expect(texts).toEqual(expected);
     expect(new Set(texts).size).toBe(questions.length);
@@ -58,7 +60,9 @@ describe('the shared WebSocket', () => {
     expect(outcomes.map((outcome) => outcome.status)).toEqual(['fulfilled', 'rejected', 'rejected', 'fulfilled']);
     expect(outcomes[1]).toMatchObject({ reason: { code: 'invalid_request' } });
     expect(outcomes[2]).toMatchObject({ reason: { code: 'invalid_model' } });
-    expect(outcomes[3]).toMatchObject({ value: await expectedText(provider, { messages: [{ role: 'user', content: 'last' }] }) });
+    expect(outcomes[3]).toMatchObject({
+      value: await expectedText(provider, { messages: [{ role: 'user', content: 'last' }] }),
+    });
   });
 
   it('reports its state: connecting, open, reconnecting after a drop, idle when unused, closed', async () => {
@@ -169,14 +173,17 @@ describe('a server that requires an API key', () => {
     }
   });
 
-  it.each(['ticket', 'subprotocol'] as const)('reaches the WebSocket the way browsers must: %s', async (webSocketAuth) => {
-    const from = guarded.seen.length;
-    const client = newClient({ baseUrl: guarded.url, apiKey, webSocketAuth });
-    expect(await client.chat({ mode: 'ws', message: 'hi' }).text()).toBe(await hi());
-    const upgrade = guarded.seen.slice(from).find((request) => request.headers.upgrade === 'websocket');
-    expect(upgrade?.headers.authorization).toBeUndefined();
-    expect(upgrade?.url).not.toContain(apiKey);
-    if (webSocketAuth === 'ticket') expect(upgrade?.url).toMatch(/[?&]ticket=/);
-    else expect(upgrade?.headers['sec-websocket-protocol']).toContain('chatwire.v1');
-  });
+  it.each(['ticket', 'subprotocol'] as const)(
+    'reaches the WebSocket the way browsers must: %s',
+    async (webSocketAuth) => {
+      const from = guarded.seen.length;
+      const client = newClient({ baseUrl: guarded.url, apiKey, webSocketAuth });
+      expect(await client.chat({ mode: 'ws', message: 'hi' }).text()).toBe(await hi());
+      const upgrade = guarded.seen.slice(from).find((request) => request.headers.upgrade === 'websocket');
+      expect(upgrade?.headers.authorization).toBeUndefined();
+      expect(upgrade?.url).not.toContain(apiKey);
+      if (webSocketAuth === 'ticket') expect(upgrade?.url).toMatch(/[?&]ticket=/);
+      else expect(upgrade?.headers['sec-websocket-protocol']).toContain('chatwire.v1');
+    },
+  );
 });

@@ -16,12 +16,10 @@ export const usageSchema = z
   })
   .meta({ id: 'Usage', description: 'Token accounting reported when a run completes.' });
 
-export const finishReasonSchema = z
-  .string()
-  .meta({
-    description:
-      'Why the model stopped: `stop` (natural end), `length` (hit `max_tokens`), or what the upstream reported.',
-  });
+export const finishReasonSchema = z.string().meta({
+  description:
+    'Why the model stopped: `stop` (natural end), `length` (hit `max_tokens`), or what the upstream reported.',
+});
 
 const eventBase = {
   id: z.string().meta({ description: 'The run id: 128 random bits, base64url.' }),

@@ -1,4 +1,10 @@
-import { isFinalStatus, isTerminalEvent, type AsyncChatAccepted, type RunEvent, type RunSnapshot } from '@chatwire/protocol';
+import {
+  isFinalStatus,
+  isTerminalEvent,
+  type AsyncChatAccepted,
+  type RunEvent,
+  type RunSnapshot,
+} from '@chatwire/protocol';
 import { ChatError, isChatError } from '../chat-error.js';
 import { parseRetryAfter, type HttpClient } from '../http-client.js';
 import { retryDelay, sleep, type RetryPolicy } from '../retry.js';
@@ -47,7 +53,10 @@ export function createPollingTransport(options: PollingTransportOptions): Transp
         if (isTerminalEvent(event)) return;
       }
       if (isFinalStatus(snapshot.status) && cursor >= snapshot.last_seq) {
-        throw new ChatError('bad_response', `${http.origin} reported run ${id} ${snapshot.status} without its last event`);
+        throw new ChatError(
+          'bad_response',
+          `${http.origin} reported run ${id} ${snapshot.status} without its last event`,
+        );
       }
       // New events: ask again at once (the long poll waits on the server). Nothing new: pace by Retry-After.
       if (events.length === 0 || waitSeconds === 0) await sleep(retryAfterMs ?? 1000, context.signal);
@@ -60,7 +69,13 @@ export function createPollingTransport(options: PollingTransportOptions): Transp
       try {
         return await create();
       } catch (error) {
-        if (context.idempotencyKey === undefined || context.signal.aborted || !isRetryable(error) || failures >= retry.attempts) throw error;
+        if (
+          context.idempotencyKey === undefined ||
+          context.signal.aborted ||
+          !isRetryable(error) ||
+          failures >= retry.attempts
+        )
+          throw error;
         context.stats.reconnect();
         await sleep(retryDelay(failures, retry, isChatError(error) ? error.retryAfterMs : undefined), context.signal);
       }
@@ -74,7 +89,13 @@ export function createPollingTransport(options: PollingTransportOptions): Transp
       if (context.idempotencyKey !== undefined) headers['idempotency-key'] = context.idempotencyKey;
       // The answer is read inside the retries: one cut off mid-body is as lost as one that never came.
       const create = async () => {
-        const response = await http.send('/api/async/chat', { method: 'POST', body: request, headers, signal: context.signal, stats: context.stats });
+        const response = await http.send('/api/async/chat', {
+          method: 'POST',
+          body: request,
+          headers,
+          signal: context.signal,
+          stats: context.stats,
+        });
         return http.readJson<AsyncChatAccepted>(response, context.stats);
       };
       const accepted = await withRetries(create, context);

@@ -36,7 +36,12 @@ export function createSseTransport(options: SseTransportOptions): Transport {
    * Reads streams of one run until its terminal event, resuming after each break. `create` starts the run; it is
    * retried only with an idempotency key, which makes the server answer the same run instead of a second one.
    */
-  async function* follow(create: (() => Promise<Response>) | undefined, id: string | undefined, after: number, context: TransportContext) {
+  async function* follow(
+    create: (() => Promise<Response>) | undefined,
+    id: string | undefined,
+    after: number,
+    context: TransportContext,
+  ) {
     let runId = id;
     let lastSeq = after;
     let failures = 0;
@@ -48,7 +53,9 @@ export function createSseTransport(options: SseTransportOptions): Transport {
         pending ??=
           runId === undefined && create
             ? create()
-            : open(`/api/sse/chat/${encodeURIComponent(runId ?? '')}`, context, { headers: { 'last-event-id': String(lastSeq) } });
+            : open(`/api/sse/chat/${encodeURIComponent(runId ?? '')}`, context, {
+                headers: { 'last-event-id': String(lastSeq) },
+              });
         const response = await pending;
         for await (const event of readEvents(response, context, idleTimeoutMs, http.origin)) {
           if (event.seq <= lastSeq) continue;
@@ -66,7 +73,9 @@ export function createSseTransport(options: SseTransportOptions): Transport {
       pending = undefined;
       const broken = isChatError(failure)
         ? failure
-        : new ChatError('network', `the event stream from ${http.origin} broke before the run ended`, { cause: failure });
+        : new ChatError('network', `the event stream from ${http.origin} broke before the run ended`, {
+            cause: failure,
+          });
       if ((runId === undefined && !canRecreate) || ++failures >= retry.attempts) throw broken;
       context.stats.reconnect();
       await sleep(retryDelay(failures, retry, broken.retryAfterMs), context.signal);
@@ -88,7 +97,12 @@ export function createSseTransport(options: SseTransportOptions): Transport {
 }
 
 /** Yields the run events of one `text/event-stream` response until it ends; a silent stream is cut after `idleMs`. */
-async function* readEvents(response: Response, context: TransportContext, idleMs: number, origin: string): AsyncGenerator<RunEvent> {
+async function* readEvents(
+  response: Response,
+  context: TransportContext,
+  idleMs: number,
+  origin: string,
+): AsyncGenerator<RunEvent> {
   const type = response.headers.get('content-type') ?? '';
   if (!type.startsWith('text/event-stream') || !response.body) {
     await response.body?.cancel().catch(() => {});

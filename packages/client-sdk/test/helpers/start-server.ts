@@ -30,7 +30,8 @@ export async function startServer(options: ChatKitOptions = {}): Promise<TestSer
   const server = createServer(app.callback());
   let upgrades = 0;
   const seen: Array<{ method: string; url: string; headers: IncomingHttpHeaders }> = [];
-  const record = (request: IncomingMessage) => seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
+  const record = (request: IncomingMessage) =>
+    seen.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
   server.on('request', record);
   const sockets = kit.attachWebSocket(server);
   // Wrap the kit's upgrade listener rather than adding one: it answers 404 only when it is the sole listener.

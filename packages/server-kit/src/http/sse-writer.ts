@@ -6,6 +6,8 @@ import type { EventSink } from '../stream-pump.js';
 export interface SseWriterOptions {
   /** Interval of comment heartbeats that keep proxies from timing the stream out (default 15 s). */
   heartbeatMs?: number;
+  /** Unsent bytes above which `send` reports the connection backed up (default: Node's stream high-water mark). */
+  highWaterBytes?: number;
 }
 
 /** An {@link EventSink} over one `text/event-stream` response. */
@@ -45,7 +47,8 @@ export function createSseWriter(res: ServerResponse, options: SseWriterOptions =
   return {
     send(events) {
       if (closed) return false;
-      return res.write(events.map(formatSseEvent).join(''));
+      const ready = res.write(events.map(formatSseEvent).join(''));
+      return options.highWaterBytes === undefined ? ready : res.writableLength <= options.highWaterBytes;
     },
     drained() {
       if (closed || !res.writableNeedDrain) return Promise.resolve();

@@ -39,7 +39,10 @@ async function stream(ctx: Context, context: KitContext, id: string, after: numb
   overhead.report(ctx);
   // Koa must not touch the response any more: the writer owns it, with its backpressure signal.
   ctx.respond = false;
-  const writer = createSseWriter(ctx.res, { heartbeatMs: context.sseHeartbeatMs });
+  const writer = createSseWriter(ctx.res, {
+    heartbeatMs: context.sseHeartbeatMs,
+    highWaterBytes: context.highWaterBytes,
+  });
   context.streams.set(writer, 'sse');
   try {
     await pumpEvents(context.engine.follow(id, after, requestPrincipal(ctx), signal), writer, context.pump);
