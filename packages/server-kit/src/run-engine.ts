@@ -324,6 +324,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
             return;
           }
           await store.waitForEvents(id, cursor, { timeoutMs: 30_000, signal });
+          await nextTurn();
         }
       } finally {
         detach();
@@ -338,8 +339,9 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       return toRunSnapshot(state, events);
     },
 
-    waitForEvents(id, after, { timeoutMs, signal }) {
-      return store.waitForEvents(id, after, signal ? { timeoutMs, signal } : { timeoutMs });
+    async waitForEvents(id, after, { timeoutMs, signal }) {
+      await store.waitForEvents(id, after, signal ? { timeoutMs, signal } : { timeoutMs });
+      await nextTurn();
     },
 
     async cancel(id, principal) {
@@ -365,4 +367,13 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       policy.close();
     },
   };
+}
+
+/**
+ * One event-loop turn. A wait wakes on the first new event; reading one turn later takes everything the model
+ * produced in that turn as one batch (one read, one write) instead of a read-write-wait cycle per token. Measured in
+ * bench/: server CPU per token roughly halved, long polls answer bursts instead of single tokens.
+ */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -37,7 +37,7 @@ describe('metrics, logs and overhead', () => {
     expect(text).toMatch(/chatwire_time_to_first_token_seconds_count\{mode="sse"\} 1/);
     expect(text).toMatch(/chatwire_tokens_streamed_total\{mode="sse"\} [1-9]/);
     expect(text).toMatch(/chatwire_active_streams\{mode="ws"\} 0/);
-    expect(text).toMatch(/chatwire_store_operation_seconds_count\{operation="append"\} [1-9]/);
+    expect(text).toMatch(/chatwire_store_operation_seconds_count\{operation="create"\} [1-9]/);
   });
 
   it('logs one line per run with mode, model, outcome, TTFT and tokens, and never the message or key', async () => {

@@ -12,8 +12,10 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
   const follows = new Map<string, AbortController>();
   let lastSend: Promise<void> = Promise.resolve();
 
-  const sendFrame = (frame: ServerFrame) => {
+  const sendFrame = (frame: ServerFrame, track = true) => {
     if (ws.readyState !== ws.OPEN) return;
+    // Only the last frame of a batch needs a completion callback: `drained()` waits for that one.
+    if (!track) return ws.send(JSON.stringify(frame));
     lastSend = new Promise((resolve) => ws.send(JSON.stringify(frame), () => resolve()));
   };
   const sendError = (error: unknown, tag: { request_id?: string; id?: string }) => {
@@ -23,7 +25,7 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
   };
   const sink: EventSink = {
     send(events: RunEvent[]) {
-      for (const event of events) sendFrame(event);
+      events.forEach((event, index) => sendFrame(event, index === events.length - 1));
       return ws.bufferedAmount <= context.highWaterBytes;
     },
     drained: () => lastSend,
