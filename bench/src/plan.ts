@@ -24,6 +24,8 @@ export interface BenchPlan {
     steps: number[];
     rampInMs: number;
     holdMs: number;
+    /** Attempts at a step that fails while other processes are busy. */
+    attempts: number;
   };
   chatTimeoutMs: number;
 }
@@ -55,7 +57,14 @@ export function createPlan(kind: PlanKind): BenchPlan {
       ],
       warmupChats: 20,
       servers: 'shared',
-      ramp: { model: 'sim/gpt-oss-20b', targets: ['kit-sse'], steps: [10, 40], rampInMs: 300, holdMs: 800 },
+      ramp: {
+        model: 'sim/gpt-oss-20b',
+        targets: ['kit-sse'],
+        steps: [10, 40],
+        rampInMs: 300,
+        holdMs: 800,
+        attempts: 1,
+      },
       chatTimeoutMs: 30_000,
     };
   }
@@ -74,6 +83,7 @@ export function createPlan(kind: PlanKind): BenchPlan {
       steps: [10, 25, 50, 100, 200, 400, 800, 1600, 3200],
       rampInMs: 1000,
       holdMs: 2000,
+      attempts: 3,
     },
     chatTimeoutMs: 60_000,
   };

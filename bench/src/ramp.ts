@@ -5,7 +5,7 @@ import { targetById, type Target } from './targets.js';
 
 /** A step passes with a p99 gap within this much of the model's own. */
 const GAP_TOLERANCE_MS = 10;
-/** A failed step is re-run once when other processes took more than this share of a core meanwhile. */
+/** A failed step is re-run (up to the plan's attempts) when other processes took more than this share of a core. */
 const NOISY_SHARE = 0.5;
 
 /** What {@link runRamps} found, and the threshold it used. */
@@ -42,7 +42,7 @@ export async function runRamps(
   for (const target of targets.filter((candidate) => plan.targets.includes(candidate.id))) {
     const server = await lab.startServer(target);
     const ramp: RampResult = { target: target.id, maxConcurrency: 0, capped: false, steps: [] };
-    const step = async (concurrency: number, retry = true): Promise<RampStep> => {
+    const step = async (concurrency: number, attempt = 1): Promise<RampStep> => {
       const entry = await lab.measure(target, server, { model, concurrency, hold, chatTimeoutMs: 20_000 });
       const reasons: string[] = [];
       if (entry.load.errors > 0) reasons.push(`${entry.load.errors} errors`);
@@ -53,11 +53,11 @@ export async function runRamps(
       log(`ramp ${describeEntry(entry)} → ${result.pass ? 'pass' : `fail (${reasons.join(', ')})`}`);
       // Runs cut by a failed step end after the server's disconnect grace (2 s); let them, before the next step.
       await sleep(result.pass ? 500 : 2500);
-      // The machine, not the target, may have broken a step while other processes were busy: run it once more.
-      // Both attempts stay in the results.
-      if (!result.pass && retry && (entry.otherCpuMs ?? 0) / entry.load.wallMs > NOISY_SHARE) {
+      // The machine, not the target, may have broken a step while other processes were busy: run it again. Every
+      // attempt stays in the results.
+      if (!result.pass && attempt < plan.attempts && (entry.otherCpuMs ?? 0) / entry.load.wallMs > NOISY_SHARE) {
         result.reasons.push('re-run: other processes were busy');
-        return step(concurrency, false);
+        return step(concurrency, attempt + 1);
       }
       return result;
     };
