@@ -364,6 +364,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       for (const run of running.values()) run.controller.abort(interrupted);
       await finished;
       await queueClosed;
+      await limits.close?.();
       policy.close();
     },
   };

@@ -30,6 +30,8 @@ export interface RunLimits {
   admit(principal: Principal, runId?: string): Promise<() => void>;
   /** Runs admitted and not yet released. */
   active(): number;
+  /** Forgets this process's rate-limit windows, so no timer outlives the kit. */
+  close?(): Promise<void>;
 }
 
 /** Creates the run admission limits. */
@@ -38,6 +40,9 @@ export function createRunLimits(options: RunLimitsOptions = {}): RunLimits {
   const maxPerPrincipal = options.maxConcurrentRunsPerPrincipal ?? 10;
   const limiter = options.rateLimiter ?? new RateLimiterMemory({ points: options.runsPerMinute ?? 60, duration: 60 });
   const counter = options.counter ?? createMemoryRunCounter();
+  // The memory limiter keeps a timer per key until its window ends; remember the keys to clear them on close.
+  const ownLimiter = options.rateLimiter === undefined;
+  const limitedKeys = new Set<string>();
   let total = 0;
   let anonymousRuns = 0;
 
@@ -54,6 +59,8 @@ export function createRunLimits(options: RunLimitsOptions = {}): RunLimits {
         });
       }
       try {
+        // Bounded: past 10,000 principals the remaining windows simply run out (their timers are unref'd).
+        if (ownLimiter && limitedKeys.size < 10_000) limitedKeys.add(key);
         await limiter.consume(key);
       } catch (error) {
         counter.release(key, runId);
@@ -77,6 +84,10 @@ export function createRunLimits(options: RunLimitsOptions = {}): RunLimits {
       };
     },
     active: () => total,
+    async close() {
+      await Promise.all([...limitedKeys].map((key) => limiter.delete(key).catch(() => false)));
+      limitedKeys.clear();
+    },
   };
 }
 
