@@ -24,6 +24,19 @@ export interface StartChildOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+// Children still running. However the orchestrator ends (an error, Ctrl-C, a timeout), none outlives it.
+const live = new Set<ChildProcess>();
+const killAll = () => {
+  for (const child of live) child.kill('SIGKILL');
+};
+process.once('exit', killAll);
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    killAll();
+    process.exit(130);
+  });
+}
+
 /** Whether processes can be pinned to separate cores here: two cores or more, and `taskset` (util-linux) present. */
 export function canPin(): boolean {
   if (availableParallelism() < 2) return false;
@@ -55,7 +68,15 @@ export async function startChild(script: string, args: string[], options: StartC
   }
   const ipc = createIpcClient(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await ipc.call('ready', undefined, 30_000);
+  live.add(child);
+  child.once('exit', () => live.delete(child));
+  try {
+    await ipc.call('ready', undefined, 30_000);
+  } catch (error) {
+    // A child that never got ready may never see its channel close either: end it here.
+    child.kill('SIGKILL');
+    throw error;
+  }
   return {
     process: child,
     ipc,

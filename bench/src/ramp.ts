@@ -80,7 +80,7 @@ export async function runRamps(
       await server.stop();
     }
   }
-  return { ramps, settings: { model, rampInMs, holdMs, modelGapP99Ms, thresholdMs } };
+  return { ramps, settings: { model, steps, rampInMs, holdMs, modelGapP99Ms, thresholdMs } };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -21,6 +21,7 @@ import {
 import { rampStepsTable, rampTable } from './report/ramp-tables.js';
 import { derive, indexResults } from './report/metrics.js';
 import { methodSection } from './report/method.js';
+import { previousRunSection } from './report/previous-run.js';
 import { choosingAMode } from './report/qualitative.js';
 import type { BenchResults } from './results.js';
 
@@ -34,6 +35,18 @@ function newest(folder: string, suffix: string): string | undefined {
     .filter((file) => file.endsWith(suffix))
     .sort();
   return files.length > 0 ? join(folder, files.at(-1) as string) : undefined;
+}
+
+/** The full run before `file` in bench/results/, to show what changed. */
+function previousFull(file: string): string | undefined {
+  const folder = join(root, 'bench/results');
+  if (!existsSync(folder)) return undefined;
+  const name = file.split('/').at(-1) ?? '';
+  return readdirSync(folder)
+    .filter((candidate) => candidate.endsWith('-full.json') && candidate < name)
+    .sort()
+    .map((candidate) => join(folder, candidate))
+    .at(-1);
 }
 
 function pickResults(): string {
@@ -119,6 +132,12 @@ function render(results: BenchResults, file: string): string {
     if (existsSync(hotSpots)) out.push(readFileSync(hotSpots, 'utf8').trim(), '');
   }
 
+  const previous = previousFull(file);
+  if (previous && !results.quick) {
+    const before = JSON.parse(readFileSync(previous, 'utf8')) as BenchResults;
+    out.push(...previousRunSection(results, before, relative(root, previous)));
+  }
+
   out.push(
     '## Time to first token',
     '',
@@ -172,7 +191,7 @@ function render(results: BenchResults, file: string): string {
     out.push(
       '## Maximum concurrent streams',
       '',
-      `Ramp on \`${ramp.model}\`: ${ramp.rampInMs / 1000} s to start the users, then ${ramp.holdMs / 1000} s holding them, each user chatting back to back; steps double until one fails, then one step between the last pass and the failure. A step passes with no error and a p99 gap between token deliveries (pauses of 1 ms or more) within 10 ms of the model's own, measured in process in this run at c=50: ${ms(ramp.modelGapP99Ms)} ms, so the threshold is ${ms(ramp.thresholdMs)} ms (the profile's nominal gap is 15 ms ± 30%). When the load generator's core is as busy as the server's at the failing step, the limit is the machine, not the server alone.`,
+      `Ramp on \`${ramp.model}\`: ${ramp.rampInMs / 1000} s to start the users, then ${ramp.holdMs / 1000} s holding them, each user chatting back to back; steps of ${(ramp.steps ?? []).join(', ') || 'growing size'} users until one fails, then one step between the last pass and the failure. A step passes with no error and a p99 gap between token deliveries (pauses of 1 ms or more) within 10 ms of the model's own, measured in process in this run at c=50: ${ms(ramp.modelGapP99Ms)} ms, so the threshold is ${ms(ramp.thresholdMs)} ms (the profile's nominal gap is 15 ms ± 30%). When the load generator's core is as busy as the server's at the failing step, the limit is the machine, not the server alone.`,
       '',
       rampTable(results.ramps),
       '',

@@ -57,7 +57,14 @@ export interface BenchResults {
   settings: {
     answerTokens: number;
     kitMetrics: boolean;
-    ramp?: { model: string; rampInMs: number; holdMs: number; modelGapP99Ms: number; thresholdMs: number };
+    ramp?: {
+      model: string;
+      steps?: number[];
+      rampInMs: number;
+      holdMs: number;
+      modelGapP99Ms: number;
+      thresholdMs: number;
+    };
   };
   scenarios: ScenarioEntry[];
   ramps: RampResult[];

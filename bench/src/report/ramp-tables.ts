@@ -14,7 +14,7 @@ export function rampTable(ramps: RampResult[]): string {
       label(ramp.target),
       maxStreams(ramp),
       best
-        ? `${ms(best.load.gapMs.p99)} · ${ms(best.load.ttftMs.p99)} · ${num(best.server?.peakStreams ?? 0, 0)}`
+        ? `${ms(best.load.gapMs.p99)} · ${ms(best.load.ttftMs.p99)} · ${best.server?.peakStreams ? num(best.server.peakStreams, 0) : '–'}`
         : '–',
       best?.server
         ? `${percent(best.server.cpuMs / best.load.wallMs)} / ${percent(best.load.clientCpuMs / best.load.wallMs)}`
