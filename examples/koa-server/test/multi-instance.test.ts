@@ -1,8 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { RunEvent, RunSnapshot } from '@chatwire/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,11 +11,10 @@ import {
   textOf,
 } from '../../../packages/server-kit/test/helpers/raw-modes.js';
 import { startRedisServer, type TestRedis } from '../../../packages/server-kit/test/helpers/redis-server.js';
+import { spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 
 // Several reference servers (real processes) on one real redis-server, behind no balancer: each test picks the
 // instance a request goes to, as nginx might.
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-const cwd = mkdtempSync(join(tmpdir(), 'chatwire-multi-'));
 const key = 'gsk_multi_instance_test_key';
 const model = 'openai/gpt-oss-20b';
 // 120 tokens, one every 25 ms: a run lasts about 3 s, long enough to act on it mid-run.
@@ -28,13 +22,7 @@ const tokens = Array.from({ length: 120 }, (_, index) => `w${index} `);
 const answer = tokens.join('');
 const body = JSON.stringify({ message: 'Tell me a long story', model });
 
-interface Instance {
-  child: ChildProcess;
-  url: string;
-  wsUrl: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
+type Instance = SpawnedServer;
 
 let redis: TestRedis;
 let fake: FakeGroq;
@@ -42,46 +30,18 @@ let a: Instance;
 let b: Instance;
 const instances: Instance[] = [];
 
-function startInstance(): Promise<Instance> {
-  const child = spawn(process.execPath, [main], {
-    cwd,
-    env: {
-      PATH: process.env.PATH ?? '',
-      INIT_CWD: cwd,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      REDIS_URL: redis.url,
-      GROQ_API_KEY: key,
-      GROQ_BASE_URL: fake.url,
-      CHATWIRE_RUN_TTL_MS: '1500',
-      CHATWIRE_SHUTDOWN_DEADLINE_MS: '0',
-      CHATWIRE_MAX_RUNS_PER_PRINCIPAL: '3',
-      LOG_LEVEL: 'warn',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
+async function startInstance(): Promise<Instance> {
+  const instance = await spawnServer({
+    REDIS_URL: redis.url,
+    GROQ_API_KEY: key,
+    GROQ_BASE_URL: fake.url,
+    CHATWIRE_RUN_TTL_MS: '1500',
+    CHATWIRE_SHUTDOWN_DEADLINE_MS: '0',
+    CHATWIRE_MAX_RUNS_PER_PRINCIPAL: '3',
+    LOG_LEVEL: 'warn',
   });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
-      if (match?.[1] && !instances.some((instance) => instance.child === child)) {
-        const instance = {
-          child,
-          url: match[1],
-          wsUrl: `${match[1].replace('http', 'ws')}/ws/chat`,
-          output: () => output,
-          exited,
-        };
-        instances.push(instance);
-        resolve(instance);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
+  instances.push(instance);
+  return instance;
 }
 
 beforeAll(async () => {

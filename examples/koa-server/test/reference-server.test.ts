@@ -1,48 +1,16 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { spawn } from 'node:child_process';
 import type { RunEvent } from '@chatwire/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeGroq, type FakeGroq } from '../../../packages/server-kit/test/fake-groq/index.js';
 import { rawChat, readSse, post } from '../../../packages/server-kit/test/helpers/raw-modes.js';
+import { serverFolder as cwd, serverMain as main, spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 
-const main = fileURLToPath(new URL('../dist/main.js', import.meta.url));
-// An empty folder as cwd so a developer's .env never leaks into the tests.
-const cwd = mkdtempSync(join(tmpdir(), 'chatwire-ref-'));
+const running: SpawnedServer[] = [];
 
-interface Running {
-  child: ChildProcess;
-  url: string;
-  output: () => string;
-  exited: Promise<number | null>;
-}
-
-const running: Running[] = [];
-
-function startServer(env: Record<string, string>): Promise<Running> {
-  const child = spawn(process.execPath, [main], {
-    cwd,
-    env: { PATH: process.env.PATH ?? '', INIT_CWD: cwd, HOST: '127.0.0.1', PORT: '0', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let output = '';
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening on (http:\/\/[\d.:]+)/.exec(output);
-      if (match?.[1]) {
-        const server = { child, url: match[1], output: () => output, exited };
-        running.push(server);
-        resolve(server);
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then((code) => reject(new Error(`server exited with ${code}: ${output}`)));
-  });
+async function startServer(env: Record<string, string>): Promise<SpawnedServer> {
+  const server = await spawnServer(env);
+  running.push(server);
+  return server;
 }
 
 afterEach(async () => {
