@@ -807,6 +807,9 @@ describe.each(KITS)('fuzzing the kit $name', ({ keyed }) => {
           };
           const response = answered(await exchange(child, request), request);
           const kind = classifyResponse(response, spec.method, true);
+          // Node's parser refuses a head over 16 KiB with 431 before any handler runs, as for the other endpoints.
+          if (response.status === 431 && headSize(request, child.port) > HEAD_LIMIT - 512)
+            return note('bare 431 (request head over 16 KiB)', describeRequest(request));
           if (kind === 'bare' || kind === 'ws-library')
             note(
               `WS handshake refused with ${kind === 'bare' ? 'an empty body' : "ws's text/html reason"} (${response.status})`,
