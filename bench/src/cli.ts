@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runCluster } from './cluster.js';
 import { runGroq } from './groq.js';
 import { createLab } from './lab.js';
 import { describeMachine } from './machine.js';
@@ -35,7 +36,7 @@ async function main(): Promise<void> {
   const only = option('targets')?.split(',') as TargetId[] | undefined;
   const targets = TARGETS.filter((target) => !only || only.includes(target.id));
   const kitMetrics = !flag('no-kit-metrics');
-  const pin = canPin();
+  const pin = !flag('no-pin') && canPin();
   const priority = flag('no-priority') ? undefined : PRIORITY;
   const log = (line: string) => console.log(`[${((Date.now() - began) / 1000).toFixed(0).padStart(4)} s] ${line}`);
   log(
@@ -53,8 +54,18 @@ async function main(): Promise<void> {
   });
   let results: BenchResults;
   try {
-    const scenarios = flag('ramp-only') ? [] : await runMatrix(lab, plan, targets, log);
-    const ramp = plan.ramp && !flag('no-ramp') ? await runRamps(lab, plan.ramp, targets, log) : undefined;
+    const clusterOnly = flag('cluster-only');
+    const scenarios = flag('ramp-only') || clusterOnly ? [] : await runMatrix(lab, plan, targets, log);
+    const ramp =
+      plan.ramp && !flag('no-ramp') && !clusterOnly ? await runRamps(lab, plan.ramp, targets, log) : undefined;
+    const clusterPlan = plan.cluster && {
+      ...plan.cluster,
+      targets: plan.cluster.targets.filter((id) => targets.some((target) => target.id === id)),
+    };
+    const cluster =
+      clusterPlan && !flag('no-cluster') && !flag('ramp-only')
+        ? await runCluster(lab, clusterPlan, root, log)
+        : undefined;
     const groq = process.env.GROQ_API_KEY ? await runGroq(lab, targets, log) : undefined;
     results = {
       version: 1,
@@ -68,13 +79,14 @@ async function main(): Promise<void> {
       settings: { answerTokens: ANSWER_TOKENS, kitMetrics, ...(ramp ? { ramp: ramp.settings } : {}) },
       scenarios,
       ramps: ramp?.ramps ?? [],
+      ...(cluster ? { cluster } : {}),
       ...(groq ? { groq } : {}),
     };
   } finally {
     await lab.stop();
   }
   const stamp = results.startedAt.replace(/[:.]/g, '-');
-  const kind = plan.quick ? 'quick' : 'full';
+  const kind = plan.quick ? 'quick' : flag('cluster-only') ? 'cluster' : 'full';
   const file = option('out') ?? join(root, plan.quick ? 'bench/results/tmp' : 'bench/results', `${stamp}-${kind}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readHostCpu } from './host-load.js';
-import { startChild, type BenchChild } from './processes.js';
+import { startChild, type BenchChild, type Placement } from './processes.js';
 import type { ScenarioEntry, ServerMeasure } from './results.js';
 import type { ScenarioResult, ScenarioSpec } from './scenario.js';
 import type { ServerSample } from './server-stats.js';
@@ -27,6 +27,10 @@ export interface LabOptions {
 /** The processes of a bench run and how one scenario is measured across them. */
 export interface Lab {
   readonly load: BenchChild;
+  /** Where server-side processes run (the server core, the measured priority). */
+  readonly serverPlacement: Placement;
+  /** Runs one scenario on the load generator, nothing else measured. */
+  runLoad(spec: ScenarioSpec): Promise<ScenarioResult>;
   /** Starts a target's server (pinned, prioritized) and warms it up with zero-delay chats. */
   startServer(target: Target, extraArgs?: string[]): Promise<BenchChild>;
   /** Runs one scenario on the load generator and reads the server's own account of it. */
@@ -40,7 +44,7 @@ export interface Lab {
 
 /** Starts the load generator and returns the lab around it. */
 export async function createLab(options: LabOptions): Promise<Lab> {
-  const placement = (core: number | undefined) => ({
+  const placement = (core: number | undefined): Placement => ({
     ...(core === undefined ? {} : { core }),
     ...(options.priority === undefined ? {} : { priority: options.priority }),
   });
@@ -49,6 +53,8 @@ export async function createLab(options: LabOptions): Promise<Lab> {
 
   return {
     load,
+    serverPlacement: placement(options.cores?.server),
+    runLoad: run,
     async startServer(target, extraArgs = []) {
       if (options.profileDir) mkdirSync(options.profileDir, { recursive: true });
       const server = await startChild(

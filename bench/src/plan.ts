@@ -1,3 +1,4 @@
+import type { ClusterPlan } from './cluster.js';
 import type { TargetId } from './targets.js';
 
 /** One timing profile measured at several concurrencies. */
@@ -28,6 +29,8 @@ export interface BenchPlan {
     attempts: number;
   };
   chatTimeoutMs: number;
+  /** One instance against two behind nginx with Redis. */
+  cluster?: ClusterPlan;
 }
 
 const RAMP_TARGETS: TargetId[] = ['kit-polling', 'kit-sse', 'kit-ws', 'bare-sse', 'bare-ws', 'ai-sdk', 'socket.io'];
@@ -66,6 +69,7 @@ export function createPlan(kind: PlanKind): BenchPlan {
         attempts: 1,
       },
       chatTimeoutMs: 30_000,
+      cluster: { targets: ['kit-sse', 'kit-ws'], profiles: [{ model: 'sim/gpt-oss-20b', chats: { 10: 20 } }] },
     };
   }
   return {
@@ -86,5 +90,12 @@ export function createPlan(kind: PlanKind): BenchPlan {
       attempts: 3,
     },
     chatTimeoutMs: 60_000,
+    cluster: {
+      targets: ['kit-sync', 'kit-polling', 'kit-sse', 'kit-ws'],
+      profiles: [
+        { model: 'sim/gpt-oss-20b', chats: { 10: 60, 100: 400, 1000: 2000 } },
+        { model: 'sim/instant', chats: { 100: 500 } },
+      ],
+    },
   };
 }

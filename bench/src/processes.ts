@@ -43,6 +43,35 @@ export function canPin(): boolean {
   return spawnSync('taskset', ['--version'], { stdio: 'ignore' }).status === 0;
 }
 
+/** Where a process runs: a core and a nice value. */
+export interface Placement {
+  core?: number;
+  priority?: number;
+}
+
+/**
+ * Pins a running process (every thread) to `core`, when pinning works here, and sets its nice value, where permitted;
+ * answers which of the two took effect.
+ */
+export function placeProcess(pid: number, placement: Placement): { pinned: boolean; prioritized: boolean } {
+  let pinned = false;
+  if (placement.core !== undefined && canPin()) {
+    // -a: every thread (libuv pool, V8 GC helpers), not just the main one.
+    pinned =
+      spawnSync('taskset', ['-a', '-p', '-c', String(placement.core), String(pid)], { stdio: 'ignore' }).status === 0;
+  }
+  let prioritized = false;
+  if (placement.priority !== undefined) {
+    try {
+      setPriority(pid, placement.priority);
+      prioritized = true;
+    } catch {
+      // not permitted (an unprivileged user cannot raise priority): run at the default
+    }
+  }
+  return { pinned, prioritized };
+}
+
 /** Forks `script` with an IPC channel, pins it, and waits until it answers `ready`. */
 export async function startChild(script: string, args: string[], options: StartChildOptions = {}): Promise<BenchChild> {
   const child = fork(script, args, {
@@ -50,22 +79,8 @@ export async function startChild(script: string, args: string[], options: StartC
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     env: options.env ?? process.env,
   });
-  let pinned = false;
-  if (options.core !== undefined && child.pid !== undefined && canPin()) {
-    // -a: every thread (libuv pool, V8 GC helpers), not just the main one.
-    pinned =
-      spawnSync('taskset', ['-a', '-p', '-c', String(options.core), String(child.pid)], { stdio: 'ignore' }).status ===
-      0;
-  }
-  let prioritized = false;
-  if (options.priority !== undefined && child.pid !== undefined) {
-    try {
-      setPriority(child.pid, options.priority);
-      prioritized = true;
-    } catch {
-      // not permitted (an unprivileged user cannot raise priority): run at the default
-    }
-  }
+  const { pinned, prioritized } =
+    child.pid === undefined ? { pinned: false, prioritized: false } : placeProcess(child.pid, options);
   const ipc = createIpcClient(child);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   live.add(child);

@@ -2,6 +2,7 @@ import type { MachineInfo } from './machine.js';
 import type { ScenarioResult } from './scenario.js';
 import type { WireCounts } from './wire-meter.js';
 import type { TargetId } from './targets.js';
+import type { Topology, TopologyId } from './cluster.js';
 
 /** The server side of one scenario, from the server process itself. */
 export interface ServerMeasure {
@@ -43,6 +44,28 @@ export interface RampResult {
   steps: RampStep[];
 }
 
+/** One scenario on one topology of the instance comparison. */
+export interface ClusterEntry {
+  topology: TopologyId;
+  target: TargetId;
+  model: string;
+  concurrency: number;
+  load: ScenarioResult;
+  /** CPU time over the scenario: the kit instances together (their own `process.cpuUsage()`), nginx, redis-server. */
+  cpuMs: { instances: number; nginx?: number; redis?: number };
+  /** Requests each instance received (WebSocket: the handshakes), to show how nginx spread the load. */
+  instanceRequests: number[];
+  otherCpuMs?: number;
+}
+
+/** One instance against two behind nginx with Redis (`--no-cluster` skips it). */
+export interface ClusterResults {
+  topologies: Topology[];
+  entries: ClusterEntry[];
+  /** Why it did not run (nginx or redis-server missing). */
+  skipped?: string;
+}
+
 /** A whole bench run, as written to bench/results/*.json. */
 export interface BenchResults {
   version: 1;
@@ -68,6 +91,7 @@ export interface BenchResults {
   };
   scenarios: ScenarioEntry[];
   ramps: RampResult[];
+  cluster?: ClusterResults;
   /** Runs against real Groq (only with GROQ_API_KEY), kept apart from the simulated figures. */
   groq?: ScenarioEntry[];
 }

@@ -2,7 +2,7 @@
  * The server process of a bench: one server under test (the kit, a bare baseline or a peer), plus the bench-only IPC
  * channel through which the orchestrator reads its CPU time, RSS and wire counters. Nothing else talks to it.
  *
- * Usage: node dist/server-entry.js <kit|bare-sse|bare-ws|ai-sdk|socket.io> [--no-metrics] [--groq]
+ * Usage: node dist/server-entry.js <kit|bare-sse|bare-ws|ai-sdk|socket.io> [--no-metrics] [--groq] [--redis=<url>]
  */
 import { serveIpc } from './ipc.js';
 import { createServerSampler } from './server-stats.js';
@@ -16,7 +16,14 @@ import type { ServerKind } from './targets.js';
 import { meterServer } from './wire-meter.js';
 
 const STARTERS: Record<ServerKind, (flags: string[]) => Promise<BenchServer>> = {
-  kit: (flags) => startKitServer({ metrics: !flags.includes('--no-metrics'), groq: flags.includes('--groq') }),
+  kit: (flags) => {
+    const redisUrl = flags.find((flag) => flag.startsWith('--redis='))?.slice('--redis='.length);
+    return startKitServer({
+      metrics: !flags.includes('--no-metrics'),
+      groq: flags.includes('--groq'),
+      ...(redisUrl ? { redisUrl } : {}),
+    });
+  },
   'bare-sse': () => startBareSseServer(),
   'bare-ws': () => startBareWsServer(),
   'ai-sdk': () => startAiSdkServer(),

@@ -320,8 +320,10 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
             yield events;
             if (events.some(isTerminalEvent)) return;
           } else if ((await store.get(id))?.terminal) {
-            // Asked for events past the end of an ended run: there is nothing more, and waiting would return at once.
-            return;
+            // The run ended: either the reader is past its end (nothing more; waiting would return at once), or the
+            // last events landed between the read and this check, and the next read has them.
+            if (((await store.read(id, cursor, 1)) ?? []).length === 0) return;
+            continue;
           }
           await store.waitForEvents(id, cursor, { timeoutMs: 30_000, signal });
           await nextTurn();

@@ -17,6 +17,8 @@ export interface RedisLeaseOptions {
   interruptedJson: string;
   /** Called after each renewal that reached Redis: finish what the last outage left undone. */
   onRenewed?: () => Promise<void>;
+  /** Called when a renewal finds the lease had run out: other instances may have ended this one's runs. */
+  onExpired?: () => void;
 }
 
 /** This process's lease in Redis and its share of the reaping. */
@@ -37,12 +39,16 @@ export interface RedisLease {
 export function createRedisLease(options: RedisLeaseOptions): RedisLease {
   const { client, run, keys, instanceId } = options;
   let healthy = false;
+  let renewed = false;
   let ticking: Promise<void> | undefined;
   let closed = false;
 
   async function tick(): Promise<void> {
     try {
-      await run('heartbeat', keys.prefix, instanceId, options.leaseMs, options.activeTtlMs);
+      const alive = await run('heartbeat', keys.prefix, instanceId, options.leaseMs, options.activeTtlMs);
+      // The first renewal has no lease to find; later ones find it gone or past its deadline after a long pause.
+      if (alive === 0 && renewed) options.onExpired?.();
+      renewed = true;
       healthy = true;
       await run('reap', keys.prefix, options.interruptedJson, options.ttlMs, options.activeTtlMs, options.maxEvents);
       await options.onRenewed?.();

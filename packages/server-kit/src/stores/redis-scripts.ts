@@ -67,17 +67,17 @@ return {'created'}`;
 export const APPEND_EVENT = `${APPEND}
 return append(unpack(ARGV))`;
 
-/** ARGV: prefix, id, instance id, activeTtl → {info JSON, last seq, text} when claimed, else nil. */
+/** ARGV: prefix, id, instance id, activeTtl → {info JSON, last seq, text, status} when claimed, else nil. */
 export const CLAIM = `${APPEND}
 local prefix, id, instance, activeTtl = unpack(ARGV)
 local meta, _, textKey = keysOf(prefix, id)
-local f = redis.call('HMGET', meta, 'ended', 'driver', 'cancel', 'info', 'last_seq')
+local f = redis.call('HMGET', meta, 'ended', 'driver', 'cancel', 'info', 'last_seq', 'status')
 if not f[4] or f[1] == '1' or f[3] == '1' or (f[2] and f[2] ~= instance) then return nil end
 redis.call('HSET', meta, 'driver', instance)
 local runs = prefix .. 'instance:' .. instance .. ':runs'
 redis.call('SADD', runs, id)
 redis.call('PEXPIRE', runs, activeTtl)
-return {f[4], f[5], redis.call('GET', textKey) or ''}`;
+return {f[4], f[5], redis.call('GET', textKey) or '', f[6]}`;
 
 /**
  * ARGV: prefix, id, channel, `cancelled` error JSON, ttl, activeTtl, maxLen → 1 when asked, 0 when unknown or ended.
@@ -96,13 +96,19 @@ else
 end
 return 1`;
 
-/** ARGV: prefix, instance id, leaseMs, activeTtl. Renews the instance's lease (in Redis time, so clocks may differ). */
+/**
+ * ARGV: prefix, instance id, leaseMs, activeTtl. Renews the instance's lease (in Redis time, so clocks may differ) → 1, or 0
+ * when there was no lease or it had run out (other instances may have ended its runs meanwhile).
+ */
 export const HEARTBEAT = `${APPEND}
 local prefix, instance, leaseMs, activeTtl = unpack(ARGV)
 local instances = prefix .. 'instances'
-redis.call('ZADD', instances, nowMs() + tonumber(leaseMs), instance)
+local now = nowMs()
+local deadline = tonumber(redis.call('ZSCORE', instances, instance) or '0')
+redis.call('ZADD', instances, now + tonumber(leaseMs), instance)
 redis.call('PEXPIRE', instances, activeTtl)
 redis.call('PEXPIRE', prefix .. 'instance:' .. instance .. ':runs', activeTtl)
+if deadline < now then return 0 end
 return 1`;
 
 /**

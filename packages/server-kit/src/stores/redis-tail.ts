@@ -18,6 +18,8 @@ export interface RedisTailOptions {
   instanceId: string;
   /** Longest single blocking read (default 5 s). */
   blockMs?: number;
+  /** Called with the newest seq the read found in a watched run's stream, before that run's waiters wake. */
+  onEntry?: (id: string, seq: number) => void;
 }
 
 /**
@@ -97,11 +99,12 @@ export function createRedisTail(options: RedisTailOptions): RedisTail {
       for (const [stream, entries] of result ?? []) {
         const last = entries.at(-1);
         if (!last || stream === wakeKey) continue;
-        const index = streams.indexOf(stream);
-        const watch = watches.get(ids[index - 1] ?? '');
+        const id = ids[streams.indexOf(stream) - 1] ?? '';
+        const watch = watches.get(id);
         if (!watch) continue;
         const seq = Number(last[0].split('-')[1]) - 1;
         watch.cursor = Math.max(watch.cursor, seq);
+        options.onEntry?.(id, seq);
         wake(watch, seq);
       }
     }

@@ -8,6 +8,7 @@ import { createRedisCancels } from './redis-cancels.js';
 import { createRedisConnection, duplicateConnection } from './redis-connection.js';
 import { createRedisKeys, storeUnavailable, type RedisKeys } from './redis-keys.js';
 import { createRedisLease } from './redis-lease.js';
+import { createRunMirrors } from './redis-mirror.js';
 import { defineScripts } from './redis-scripts.js';
 import { createRedisTail } from './redis-tail.js';
 
@@ -39,12 +40,6 @@ export interface RedisRunStore extends RunStore {
   ping(): Promise<void>;
 }
 
-interface Owned {
-  info: string;
-  lastSeq: number;
-  text: string;
-}
-
 /**
  * A {@link RunStore} that several instances share, so any instance can poll, follow, resume or cancel any run. Each
  * run's events are a Redis Stream (XADD capped at `maxEventsPerRun`, followed with one multiplexed XREAD BLOCK per
@@ -73,9 +68,15 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     type: 'error',
     ...new ChatError('cancelled', 'the run was cancelled').toPayload(),
   });
-  const owned = new Map<string, Owned>();
+  const mirrors = createRunMirrors(maxEvents);
   const lost = new Set<string>();
-  const tail = createRedisTail({ connection: duplicateConnection(client), writer: client, keys, instanceId });
+  const tail = createRedisTail({
+    connection: duplicateConnection(client),
+    writer: client,
+    keys,
+    instanceId,
+    onEntry: (id, seq) => mirrors.seen(id, seq),
+  });
   const cancels = createRedisCancels(duplicateConnection(client), keys.cancel);
   const lease = createRedisLease({
     client,
@@ -88,20 +89,21 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     interruptedJson,
     leaseMs: options.leaseMs ?? 3000,
     onRenewed: finishLostRuns,
+    onExpired: () => mirrors.distrustAll(),
   });
   void lease.renew();
 
   /** After an outage: end the runs whose writes failed (rebuilding them if Redis came back empty); re-check cancels. */
   async function finishLostRuns(): Promise<void> {
     for (const id of [...lost]) {
-      const mirror = owned.get(id);
+      const mirror = mirrors.get(id);
       if (!mirror) continue;
       await run('recover', keys.prefix, id, mirror.info, mirror.lastSeq, mirror.text, interruptedJson, ...expiry);
       lost.delete(id);
-      owned.delete(id);
+      mirrors.forget(id);
     }
     // A cancel published while the subscription was reconnecting is still in the run's hash.
-    const ids = cancels.listened().filter((id) => owned.has(id));
+    const ids = cancels.listened().filter((id) => mirrors.has(id));
     if (ids.length === 0) return;
     const flags = await Promise.all(ids.map((id) => client.hget(keys.meta(id), 'cancel')));
     ids.forEach((id, index) => flags[index] === '1' && cancels.dispatch(id));
@@ -112,7 +114,10 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     try {
       return await action();
     } catch (error) {
-      if (writing !== undefined && owned.has(writing)) lost.add(writing);
+      if (writing !== undefined && mirrors.has(writing)) {
+        lost.add(writing);
+        mirrors.distrust(writing);
+      }
       throw storeUnavailable(error);
     }
   }
@@ -145,27 +150,35 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       const status = statusAfter('pending', event);
       const json = JSON.stringify(event);
       const ending = terminal ? '1' : '0';
+      mirrors.sending(event.id, event.seq);
       const result = await call(
         () => run('append', keys.prefix, event.id, event.seq, json, text, ending, status, ...expiry),
         event.id,
       );
-      const mirror = owned.get(event.id);
       if (result === 'missing') {
         // Redis lost the run under its writer (restarted empty): rebuild it to end it clearly once Redis answers.
-        if (mirror) lost.add(event.id);
+        if (mirrors.has(event.id)) {
+          lost.add(event.id);
+          mirrors.distrust(event.id);
+        }
         throw new ChatError('not_found', 'unknown run');
       }
-      if (result === 'ended') throw new ChatError('internal', 'the run has already ended');
-      if (result === 'order') throw new ChatError('internal', `out-of-order seq ${event.seq}`);
-      if (mirror) {
-        mirror.lastSeq = event.seq;
-        mirror.text += text;
-        if (terminal) owned.delete(event.id);
+      if (result === 'ended' || result === 'order') {
+        // Written elsewhere (interrupted by an instance that took this one for dead): no longer this one's to mirror.
+        mirrors.forget(event.id);
+        throw new ChatError(
+          'internal',
+          result === 'ended' ? 'the run has already ended' : `out-of-order seq ${event.seq}`,
+        );
       }
+      mirrors.appended(event, text);
       tail.notify(event.id, event.seq);
     },
 
     async get(id: string) {
+      // A run written here: the same moment `read` and `waitForEvents` see, what Redis acknowledged to this process.
+      const mirrored = mirrors.state(id);
+      if (mirrored) return mirrored;
       const [hash, text] = await call(() => Promise.all([client.hgetall(keys.meta(id)), client.get(keys.text(id))]));
       if (hash.info === undefined) return undefined;
       const state: RunState = {
@@ -179,6 +192,8 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     },
 
     async read(id: string, after: number, limit = Number.POSITIVE_INFINITY) {
+      const local = mirrors.read(id, after);
+      if (local) return Number.isFinite(limit) ? local.slice(0, Math.max(0, limit)) : local;
       const from = `0-${Math.max(0, after + 1) + 1}`;
       const count = Number.isFinite(limit) ? ['COUNT', Math.max(0, limit)] : [];
       const [exists, entries] = await call(() =>
@@ -193,6 +208,8 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
 
     async waitForEvents(id: string, after: number, { timeoutMs, signal }: WaitOptions) {
       if (signal?.aborted || timeoutMs <= 0) return;
+      // Written here: an append wakes the wait directly, with no Redis command before or after.
+      if (await mirrors.wait(id, after, timeoutMs, signal)) return;
       const [lastSeq, ended] = await client.hmget(keys.meta(id), 'last_seq', 'ended').catch(() => [null, null]);
       // Unknown, ended or already newer: return at once; the caller's next read tells which (or reports the outage).
       if (lastSeq === null || ended === '1' || Number(lastSeq) > after) return;
@@ -216,9 +233,10 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       if (!lease.healthy) throw storeUnavailable(new Error('the lease could not be renewed'));
       await call(cancels.ready);
       const claimed = (await call(() => run('claim', keys.prefix, id, instanceId, activeTtlMs))) as
-        [string, string, string] | null;
+        [string, string, string, string] | null;
       if (!claimed) return false;
-      owned.set(id, { info: claimed[0], lastSeq: Number(claimed[1]), text: claimed[2] });
+      const [info, lastSeq, text, status] = claimed;
+      mirrors.claim(id, { info, lastSeq: Number(lastSeq), text, status: status as RunStatus });
       return true;
     },
 

@@ -6,6 +6,8 @@ export interface TestRedis {
   port: number;
   /** `redis://127.0.0.1:<port>`. */
   url: string;
+  /** The process id of the running server (0 while stopped). */
+  readonly pid: number;
   /** Stops the server (SIGKILL by default: an outage, not a shutdown) and resolves once it has exited. */
   stop(signal?: NodeJS.Signals): Promise<void>;
   /** Starts it again on the same port, empty (no persistence). */
@@ -59,6 +61,9 @@ export async function startRedisServer(): Promise<TestRedis> {
   return {
     port,
     url: `redis://127.0.0.1:${port}`,
+    get pid() {
+      return child?.pid ?? 0;
+    },
     async stop(signal = 'SIGKILL') {
       child?.kill(signal);
       await exited;

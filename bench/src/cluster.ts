@@ -1,0 +1,174 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { NGINX, startNginx, type RunningNginx } from '../../examples/svelte-web/test/nginx.js';
+import { startRedisServer, type TestRedis } from '../../packages/server-kit/test/helpers/redis-server.js';
+import { readHostCpu } from './host-load.js';
+import { describeEntry, type Lab } from './lab.js';
+import type { ProfilePlan } from './plan.js';
+import { placeProcess, type BenchChild } from './processes.js';
+import { processesCpuMs, processTree } from './process-tree.js';
+import type { ClusterEntry, ClusterResults } from './results.js';
+import type { ServerSample } from './server-stats.js';
+import { targetById, type TargetId } from './targets.js';
+
+/** How the server side is deployed. */
+export type TopologyId = 'one' | 'one-nginx' | 'one-redis-nginx' | 'two-redis-nginx';
+
+/** One deployment of the kit's server side. */
+export interface Topology {
+  id: TopologyId;
+  label: string;
+  instances: 1 | 2;
+  store: 'memory' | 'redis';
+  /** Clients reach the instances through nginx with the repository's nginx.conf (round robin). */
+  nginx: boolean;
+}
+
+/** From the baseline to what docker-compose.yml runs, one change at a time, so each step's cost shows on its own. */
+export const TOPOLOGIES: readonly Topology[] = [
+  { id: 'one', label: 'one instance, memory store', instances: 1, store: 'memory', nginx: false },
+  { id: 'one-nginx', label: 'one instance behind nginx', instances: 1, store: 'memory', nginx: true },
+  { id: 'one-redis-nginx', label: 'one instance on Redis behind nginx', instances: 1, store: 'redis', nginx: true },
+  { id: 'two-redis-nginx', label: 'two instances on Redis behind nginx', instances: 2, store: 'redis', nginx: true },
+];
+
+/** The instance comparison of a bench run. */
+export interface ClusterPlan {
+  targets: TargetId[];
+  profiles: ProfilePlan[];
+}
+
+/** A deployed topology: where clients connect, and every server-side process to measure. */
+interface Deployment {
+  url: string;
+  instances: BenchChild[];
+  nginx?: RunningNginx;
+  redis?: TestRedis;
+  stop(): Promise<void>;
+}
+
+/** Why the comparison cannot run here (a missing Debian package), or undefined. */
+export function clusterPrerequisites(): string | undefined {
+  const missing = [
+    NGINX === 'nginx' && 'nginx',
+    !['/usr/bin/redis-server', '/usr/local/bin/redis-server'].some((path) => existsSync(path)) && 'redis-server',
+  ].filter(Boolean);
+  return missing.length > 0 ? `not installed: ${missing.join(', ')} (apt-get install nginx redis-server)` : undefined;
+}
+
+/**
+ * Every topology × profile × concurrency × kit mode of the plan. All server-side processes of a topology (instances,
+ * nginx master and workers, redis-server) share the server core, so each topology gets the same CPU budget: the
+ * comparison shows what the shared path costs, not what more cores would add.
+ */
+export async function runCluster(
+  lab: Lab,
+  plan: ClusterPlan,
+  root: string,
+  log: (line: string) => void,
+): Promise<ClusterResults> {
+  const skipped = clusterPrerequisites();
+  if (skipped) {
+    log(`instance comparison skipped: ${skipped}`);
+    return { topologies: [...TOPOLOGIES], entries: [], skipped };
+  }
+  const entries: ClusterEntry[] = [];
+  for (const topology of TOPOLOGIES) {
+    const deployment = await deploy(lab, topology, root);
+    log(`${topology.label}: ${deployment.instances.length} instance(s) ready at ${deployment.url}`);
+    try {
+      for (const profile of plan.profiles) {
+        for (const [level, chats] of Object.entries(profile.chats)) {
+          for (const id of plan.targets) {
+            const spec = { model: profile.model, concurrency: Number(level), chats, chatTimeoutMs: 60_000 };
+            const entry = await measure(lab, deployment, topology, id, spec);
+            entries.push(entry);
+            const serverCpuMs = entry.cpuMs.instances + (entry.cpuMs.nginx ?? 0) + (entry.cpuMs.redis ?? 0);
+            const perThousand = (serverCpuMs / Math.max(1, entry.load.tokens)) * 1000;
+            log(`[${topology.id}] ${describeEntry(entry)}, server side ${perThousand.toFixed(1)} ms cpu/1k tokens`);
+          }
+        }
+      }
+    } finally {
+      await deployment.stop();
+    }
+  }
+  return { topologies: [...TOPOLOGIES], entries };
+}
+
+async function deploy(lab: Lab, topology: Topology, root: string): Promise<Deployment> {
+  const kit = targetById('kit-sse');
+  const redis = topology.store === 'redis' ? await startRedisServer() : undefined;
+  const started: BenchChild[] = [];
+  let nginx: RunningNginx | undefined;
+  const stop = async () => {
+    for (const instance of started) await instance.stop();
+    await nginx?.stop();
+    await redis?.stop('SIGTERM');
+  };
+  try {
+    if (redis) placeProcess(redis.pid, lab.serverPlacement);
+    const args = redis ? [`--redis=${redis.url}`] : [];
+    for (let count = 0; count < topology.instances; count++) started.push(await lab.startServer(kit, args));
+    const urls = await Promise.all(started.map((instance) => instance.ipc.call<string>('ready')));
+    if (topology.nginx) {
+      nginx = await startNginx({
+        backend: urls.map((url) => new URL(url).host),
+        conf: join(root, 'nginx/nginx.conf'),
+        root: join(root, 'examples/svelte-web/dist'),
+      });
+      for (const pid of processTree(nginx.pid)) placeProcess(pid, lab.serverPlacement);
+    }
+    return {
+      url: nginx?.url ?? (urls[0] as string),
+      instances: started,
+      ...(nginx ? { nginx } : {}),
+      ...(redis ? { redis } : {}),
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+async function measure(
+  lab: Lab,
+  deployment: Deployment,
+  topology: Topology,
+  target: TargetId,
+  spec: { model: string; concurrency: number; chats: number; chatTimeoutMs: number },
+): Promise<ClusterEntry> {
+  const sampleAll = (type: 'reset' | 'sample') =>
+    Promise.all(deployment.instances.map((instance) => instance.ipc.call<ServerSample>(type)));
+  // nginx's workers and redis-server: their CPU time from /proc, read around the scenario like the instances' own.
+  const nginxPids = deployment.nginx ? processTree(deployment.nginx.pid) : [];
+  const redisPids = deployment.redis ? [deployment.redis.pid] : [];
+  const before = await sampleAll('reset');
+  const nginxBefore = processesCpuMs(nginxPids);
+  const redisBefore = processesCpuMs(redisPids);
+  const hostBefore = readHostCpu();
+  const load = await lab.runLoad({ ...spec, target, url: deployment.url });
+  const hostAfter = readHostCpu();
+  const after = await sampleAll('sample');
+  const cpu = (sample: ServerSample) => (sample.cpu.user + sample.cpu.system) / 1000;
+  const instancesCpuMs = after.reduce((sum, sample, index) => sum + cpu(sample) - cpu(before[index]!), 0);
+  const entry: ClusterEntry = {
+    topology: topology.id,
+    target,
+    model: spec.model,
+    concurrency: spec.concurrency,
+    load,
+    cpuMs: {
+      instances: instancesCpuMs,
+      ...(deployment.nginx ? { nginx: processesCpuMs(nginxPids) - nginxBefore } : {}),
+      ...(deployment.redis ? { redis: processesCpuMs(redisPids) - redisBefore } : {}),
+    },
+    instanceRequests: after.map((sample, index) => sample.wire.requests - before[index]!.wire.requests),
+  };
+  if (hostBefore && hostAfter) {
+    const ours = load.clientCpuMs + entry.cpuMs.instances + (entry.cpuMs.nginx ?? 0) + (entry.cpuMs.redis ?? 0);
+    entry.otherCpuMs = Math.max(0, hostAfter.busyMs - hostBefore.busyMs - ours);
+  }
+  return entry;
+}
