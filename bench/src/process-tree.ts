@@ -16,7 +16,7 @@ function statFields(pid: number): string[] | undefined {
 /** `pid` and every process descended from it (nginx's workers, say), from /proc. */
 export function processTree(pid: number): number[] {
   const parents = new Map<number, number>();
-  let entries: string[] = [];
+  let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {

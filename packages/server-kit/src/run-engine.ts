@@ -164,6 +164,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
     let firstTokenMs: number | undefined;
     let terminal: DoneEvent | ErrorEvent | undefined;
     let storeFailed = false;
+    // One event at a time, in seq order: every write goes through here, and none overlaps another.
     const emit = async (body: RunEventBody) => {
       const event = { id, seq: ++seq, ...body } as RunEvent;
       try {
@@ -172,11 +173,33 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
         storeFailed = true;
         throw error;
       }
-      if (event.type === 'token' && tokens++ === 0) {
+      if (event.type === 'token' && firstTokenMs === undefined) {
         firstTokenMs = performance.now() - started;
         observer?.firstToken?.(info, firstTokenMs);
       }
       if (isTerminalEvent(event)) terminal = event;
+    };
+    // The model is read at its own pace, never waiting for the store: tokens that arrive while a write is in flight
+    // are merged into the next token event, so a slower store (Redis) gets fewer, larger writes instead of slowing
+    // the stream down. An in-process store answers at once, and every token stays its own event.
+    let pending = '';
+    let writer: Promise<void> | undefined;
+    const writeTokens = async () => {
+      try {
+        while (pending !== '') {
+          const text = pending;
+          pending = '';
+          await emit({ type: 'token', text });
+        }
+      } catch (error) {
+        // The store failed under the run: stop paying for tokens that cannot be kept.
+        controller.abort(ChatError.from(error, 'upstream_error'));
+      } finally {
+        writer = undefined;
+      }
+    };
+    const settle = async () => {
+      while (writer) await writer;
     };
     const stopListening = store.onCancel(id, () =>
       controller.abort(new ChatError('cancelled', 'the run was cancelled')),
@@ -199,8 +222,13 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       for await (const chunk of provider.stream(request, controller.signal)) {
         if (controller.signal.aborted) break;
         if (chunk.type === 'token') {
-          if (chunk.text !== '') await emit({ type: 'token', text: chunk.text });
+          if (chunk.text === '') continue;
+          tokens += 1;
+          pending += chunk.text;
+          writer ??= writeTokens();
         } else {
+          await settle();
+          if (controller.signal.aborted) break;
           await emit({ type: 'done', finish_reason: chunk.finish_reason, usage: chunk.usage });
           finished = true;
           break;
@@ -215,6 +243,9 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       const error = controller.signal.aborted ? abortError() : ChatError.from(caught, 'upstream_error');
       // The store failed under the run: stop paying for tokens that cannot be kept.
       if (storeFailed && !controller.signal.aborted) controller.abort(error);
+      // Tokens read before the failure are written first (the store permitting), then the error, in seq order.
+      await settle();
+      if (pending !== '' && !storeFailed) await emit({ type: 'token', text: pending }).catch(() => {});
       await emit({ type: 'error', ...error.toPayload() }).catch(() => {});
     } finally {
       stopListening();

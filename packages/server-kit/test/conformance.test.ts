@@ -49,7 +49,7 @@ function expectWellFormed(events: RunEvent[]): void {
   expect(events.at(-1)).toBe(terminal[0]);
 }
 
-describe.each(backends)('%s store', (_name, backend) => {
+describe.each(backends)('%s store', (name, backend) => {
   let stopBackend: () => Promise<void>;
   beforeAll(async () => {
     const started = await backend();
@@ -74,8 +74,13 @@ describe.each(backends)('%s store', (_name, backend) => {
       expect(done.finish_reason).toBe('stop');
       expect(done.usage.total_tokens).toBe(done.usage.prompt_tokens + done.usage.completion_tokens);
       expect(done.usage.completion_tokens).toBeGreaterThan(20);
-      if (mode !== 'sync')
-        expect(outcome.events.filter((event) => event.type === 'token').length).toBe(done.usage.completion_tokens);
+      if (mode === 'sync') return;
+      const tokenEvents = outcome.events.filter((event) => event.type === 'token').length;
+      // In memory every model token is its own event. A store with a round trip (Redis) merges the tokens that arrive
+      // while a write is in flight, so this zero-delay model comes in a few larger events.
+      if (name === 'memory') expect(tokenEvents).toBe(done.usage.completion_tokens);
+      else expect(tokenEvents).toBeGreaterThan(0);
+      expect(tokenEvents).toBeLessThanOrEqual(done.usage.completion_tokens);
     });
 
     it('honours model and max_tokens', async () => {
