@@ -18,6 +18,8 @@ export type TopologyId = 'one' | 'one-nginx' | 'one-redis-nginx' | 'two-redis-ng
 export interface Topology {
   id: TopologyId;
   label: string;
+  /** For table headers. */
+  short: string;
   instances: 1 | 2;
   store: 'memory' | 'redis';
   /** Clients reach the instances through nginx with the repository's nginx.conf (round robin). */
@@ -26,10 +28,31 @@ export interface Topology {
 
 /** From the baseline to what docker-compose.yml runs, one change at a time, so each step's cost shows on its own. */
 export const TOPOLOGIES: readonly Topology[] = [
-  { id: 'one', label: 'one instance, memory store', instances: 1, store: 'memory', nginx: false },
-  { id: 'one-nginx', label: 'one instance behind nginx', instances: 1, store: 'memory', nginx: true },
-  { id: 'one-redis-nginx', label: 'one instance on Redis behind nginx', instances: 1, store: 'redis', nginx: true },
-  { id: 'two-redis-nginx', label: 'two instances on Redis behind nginx', instances: 2, store: 'redis', nginx: true },
+  { id: 'one', label: 'one instance, memory store', short: 'one', instances: 1, store: 'memory', nginx: false },
+  {
+    id: 'one-nginx',
+    label: 'one instance behind nginx',
+    short: 'one + nginx',
+    instances: 1,
+    store: 'memory',
+    nginx: true,
+  },
+  {
+    id: 'one-redis-nginx',
+    label: 'one instance on Redis behind nginx',
+    short: 'one on Redis + nginx',
+    instances: 1,
+    store: 'redis',
+    nginx: true,
+  },
+  {
+    id: 'two-redis-nginx',
+    label: 'two instances on Redis behind nginx',
+    short: 'two on Redis + nginx',
+    instances: 2,
+    store: 'redis',
+    nginx: true,
+  },
 ];
 
 /** The instance comparison of a bench run. */

@@ -23,7 +23,8 @@ import { derive, indexResults } from './report/metrics.js';
 import { methodSection } from './report/method.js';
 import { previousRunSection } from './report/previous-run.js';
 import { choosingAMode } from './report/qualitative.js';
-import type { BenchResults } from './results.js';
+import type { BenchResults, ClusterResults } from './results.js';
+import { clusterSection } from './report/cluster.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const docPath = join(root, 'docs/COMPARISON.md');
@@ -58,7 +59,20 @@ function pickResults(): string {
   return found;
 }
 
+/**
+ * The instance comparison: the run's own, else the newest `--cluster-only` run in bench/results/ (reported with its
+ * file name).
+ */
+function clusterOf(results: BenchResults): { results?: ClusterResults; source?: string } {
+  if (results.cluster?.entries.length) return { results: results.cluster };
+  const file = newest(join(root, 'bench/results'), '-cluster.json');
+  const found = file ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResults).cluster : undefined;
+  if (file && found) return { results: found, source: relative(root, file) };
+  return results.cluster ? { results: results.cluster } : {};
+}
+
 function render(results: BenchResults, file: string): string {
+  const cluster = clusterOf(results);
   const index = indexResults(results);
   const charts = chartsFor(index, results.ramps);
   mkdirSync(chartDir, { recursive: true });
@@ -203,6 +217,8 @@ function render(results: BenchResults, file: string): string {
       '',
     );
   }
+
+  out.push(...clusterSection(cluster.results, cluster.source));
 
   if (results.groq && results.groq.length > 0) {
     out.push(
