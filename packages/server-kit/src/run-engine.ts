@@ -1,13 +1,10 @@
 import { createHash } from 'node:crypto';
 import {
   isTerminalEvent,
-  type DoneEvent,
-  type ErrorEvent,
   type Mode,
   type ModelInfo,
   type NormalizedChatRequest,
   type RunEvent,
-  type RunEventBody,
   type RunSnapshot,
 } from '@chatwire/protocol';
 import { ChatError } from './chat-error.js';
@@ -15,10 +12,13 @@ import { createDisconnectPolicy } from './disconnect-policy.js';
 import type { JobQueue, RunJob } from './job-queue.js';
 import type { Principal } from './principal.js';
 import type { Provider } from './provider.js';
+import { driveRun, type RunObserver } from './run-driver.js';
 import { createRunId } from './run-id.js';
 import { createRunLimits, type RunLimits } from './run-limits.js';
 import { toRunSnapshot } from './snapshot.js';
 import type { RunInfo, RunState, RunStore } from './store.js';
+
+export type { RunObserver, RunSummary } from './run-driver.js';
 
 const FOLLOW_BATCH = 512;
 
@@ -39,24 +39,6 @@ export interface RunEngineOptions {
   /** Told when runs start, stream their first token and end (metrics, logs). */
   observer?: RunObserver;
   now?: () => number;
-}
-
-/** What a run did, told to a {@link RunObserver} when it ends. */
-export interface RunSummary {
-  info: RunInfo;
-  terminal: DoneEvent | ErrorEvent;
-  /** Token events written. */
-  tokens: number;
-  /** Milliseconds from start to the first token (undefined without one). */
-  firstTokenMs: number | undefined;
-  durationMs: number;
-}
-
-/** Hooks for metrics and logs; each is optional and must not throw. */
-export interface RunObserver {
-  runStarted?(info: RunInfo): void;
-  firstToken?(info: RunInfo, milliseconds: number): void;
-  runEnded?(summary: RunSummary): void;
 }
 
 /** Options of {@link RunEngine.start}. */
@@ -156,104 +138,6 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
     return { id: state.info.id, model: state.info.model, created_at: state.info.created_at, attached: true };
   }
 
-  async function drive(info: RunInfo, request: NormalizedChatRequest & { model: string }, controller: AbortController) {
-    const { id } = info;
-    const started = performance.now();
-    let seq = 0;
-    let tokens = 0;
-    let firstTokenMs: number | undefined;
-    let terminal: DoneEvent | ErrorEvent | undefined;
-    let storeFailed = false;
-    // One event at a time, in seq order: every write goes through here, and none overlaps another.
-    const emit = async (body: RunEventBody) => {
-      const event = { id, seq: ++seq, ...body } as RunEvent;
-      try {
-        await store.append(event);
-      } catch (error) {
-        storeFailed = true;
-        throw error;
-      }
-      if (event.type === 'token' && firstTokenMs === undefined) {
-        firstTokenMs = performance.now() - started;
-        observer?.firstToken?.(info, firstTokenMs);
-      }
-      if (isTerminalEvent(event)) terminal = event;
-    };
-    // The model is read at its own pace, never waiting for the store: tokens that arrive while a write is in flight
-    // are merged into the next token event, so a slower store (Redis) gets fewer, larger writes instead of slowing
-    // the stream down. An in-process store answers at once, and every token stays its own event.
-    let pending = '';
-    let writer: Promise<void> | undefined;
-    const writeTokens = async () => {
-      try {
-        while (pending !== '') {
-          const text = pending;
-          pending = '';
-          await emit({ type: 'token', text });
-        }
-      } catch (error) {
-        // The store failed under the run: stop paying for tokens that cannot be kept.
-        controller.abort(ChatError.from(error, 'upstream_error'));
-      } finally {
-        writer = undefined;
-      }
-    };
-    const settle = async () => {
-      while (writer) await writer;
-    };
-    const stopListening = store.onCancel(id, () =>
-      controller.abort(new ChatError('cancelled', 'the run was cancelled')),
-    );
-    const abortError = () =>
-      controller.signal.reason instanceof ChatError
-        ? controller.signal.reason
-        : new ChatError('cancelled', 'the run was cancelled');
-    // Listening first, then claiming: a cancel sent in between is not missed. A run another process writes, or one
-    // that has ended (cancelled while queued, say), is left alone.
-    const claimed = await store.claim(id).catch(async (error: unknown) => {
-      // The store failed: end the run if it can still be written, so nobody waits on a run nobody drives.
-      await emit({ type: 'error', ...ChatError.from(error, 'upstream_error').toPayload() }).catch(() => {});
-      return false;
-    });
-    if (!claimed) return void stopListening();
-    observer?.runStarted?.(info);
-    try {
-      let finished = false;
-      for await (const chunk of provider.stream(request, controller.signal)) {
-        if (controller.signal.aborted) break;
-        if (chunk.type === 'token') {
-          if (chunk.text === '') continue;
-          tokens += 1;
-          pending += chunk.text;
-          writer ??= writeTokens();
-        } else {
-          await settle();
-          if (controller.signal.aborted) break;
-          await emit({ type: 'done', finish_reason: chunk.finish_reason, usage: chunk.usage });
-          finished = true;
-          break;
-        }
-      }
-      if (!finished) {
-        throw controller.signal.aborted
-          ? abortError()
-          : new ChatError('upstream_error', 'the model stream ended without finishing');
-      }
-    } catch (caught) {
-      const error = controller.signal.aborted ? abortError() : ChatError.from(caught, 'upstream_error');
-      // The store failed under the run: stop paying for tokens that cannot be kept.
-      if (storeFailed && !controller.signal.aborted) controller.abort(error);
-      // Tokens read before the failure are written first (the store permitting), then the error, in seq order.
-      await settle();
-      if (pending !== '' && !storeFailed) await emit({ type: 'token', text: pending }).catch(() => {});
-      await emit({ type: 'error', ...error.toPayload() }).catch(() => {});
-    } finally {
-      stopListening();
-      if (terminal)
-        observer?.runEnded?.({ info, terminal, tokens, firstTokenMs, durationMs: performance.now() - started });
-    }
-  }
-
   async function enqueue(job: RunJob): Promise<void> {
     try {
       await (jobQueue as JobQueue).enqueue(job);
@@ -274,7 +158,9 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
   /** A queue worker took `job` (a polling run accepted by any instance): drive it here. */
   async function runJob({ info, request }: RunJob): Promise<void> {
     const controller = new AbortController();
-    const done = drive(info, request, controller).finally(() => running.delete(info.id));
+    const done = driveRun({ provider, store, observer }, info, request, controller).finally(() =>
+      running.delete(info.id),
+    );
     running.set(info.id, { controller, done });
     await done;
   }
@@ -323,7 +209,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
         signal?.addEventListener('abort', () => controller.abort(new ChatError('cancelled', 'the client went away')), {
           once: true,
         });
-        const done = drive(info, { ...request, model }, controller).finally(() => {
+        const done = driveRun({ provider, store, observer }, info, { ...request, model }, controller).finally(() => {
           running.delete(id);
           policy.forget(id);
           release();

@@ -197,6 +197,23 @@ describe('redis run store', () => {
     await dying.close();
   });
 
+  it('keeps alive an instance that writes events, however late its lease renewals', async () => {
+    fresh();
+    // Renewals every 10 s: the lease below would run out long before the next one.
+    const busy = open({ leaseMs: 30_000 });
+    const reaper = open({ leaseMs: 300 });
+    await begin(busy, 'b1');
+    const [seconds, micros] = await admin.time();
+    const soon = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + 300;
+    await admin.zadd(`${prefix}instances`, soon, busy.instanceId);
+    for (let seq = 1; seq <= 15; seq++) {
+      await busy.append(token('b1', seq, 'x'));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(await reaper.get('b1')).toMatchObject({ status: 'processing', last_seq: 15 });
+    expect(Number(await admin.zscore(`${prefix}instances`, busy.instanceId))).toBeGreaterThan(soon + 20_000);
+  });
+
   it('expires every key of an ended run after the TTL and caps event streams', async () => {
     fresh();
     const a = open({ ttlMs: 300, maxEventsPerRun: 100 });

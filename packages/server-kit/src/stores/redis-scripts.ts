@@ -10,10 +10,14 @@ local function keysOf(prefix, id)
   local meta = prefix .. 'run:{' .. id .. '}'
   return meta, meta .. ':events', meta .. ':text'
 end
+local function nowMs()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
 local function append(prefix, id, seqArg, json, text, terminal, status, ttl, activeTtl, maxLen)
   local meta, events, textKey = keysOf(prefix, id)
   if redis.call('HEXISTS', meta, 'info') == 0 then return 'missing' end
-  local f = redis.call('HMGET', meta, 'ended', 'last_seq', 'idem', 'driver', 'slot')
+  local f = redis.call('HMGET', meta, 'ended', 'last_seq', 'idem', 'driver', 'slot', 'lease')
   if f[1] == '1' then return 'ended' end
   local last = tonumber(f[2])
   local seq = tonumber(seqArg)
@@ -29,6 +33,11 @@ local function append(prefix, id, seqArg, json, text, terminal, status, ttl, act
   redis.call('XADD', events, 'MAXLEN', '~', maxLen, '0-' .. (seq + 1), 'e', json)
   redis.call('HSET', meta, 'last_seq', seq, 'status', status)
   if text ~= '' then redis.call('APPEND', textKey, text) end
+  -- A writer that is writing is alive, however late its heartbeat timer (a saturated event loop): each event it
+  -- writes extends its lease. Terminal events are left out: a reaper ends runs with them.
+  if terminal ~= '1' and f[4] and f[6] then
+    redis.call('ZADD', prefix .. 'instances', 'XX', 'GT', nowMs() + tonumber(f[6]), f[4])
+  end
   local keep = activeTtl
   if terminal == '1' then
     redis.call('HSET', meta, 'ended', '1', 'terminal', json)
@@ -41,10 +50,6 @@ local function append(prefix, id, seqArg, json, text, terminal, status, ttl, act
   redis.call('PEXPIRE', textKey, keep)
   if f[3] then redis.call('PEXPIRE', f[3], keep) end
   return 'ok'
-end
-local function nowMs()
-  local t = redis.call('TIME')
-  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 `;
 
@@ -67,13 +72,13 @@ return {'created'}`;
 export const APPEND_EVENT = `${APPEND}
 return append(unpack(ARGV))`;
 
-/** ARGV: prefix, id, instance id, activeTtl → {info JSON, last seq, text, status} when claimed, else nil. */
+/** ARGV: prefix, id, instance id, activeTtl, leaseMs → {info JSON, last seq, text, status} when claimed, else nil. */
 export const CLAIM = `${APPEND}
-local prefix, id, instance, activeTtl = unpack(ARGV)
+local prefix, id, instance, activeTtl, leaseMs = unpack(ARGV)
 local meta, _, textKey = keysOf(prefix, id)
 local f = redis.call('HMGET', meta, 'ended', 'driver', 'cancel', 'info', 'last_seq', 'status')
 if not f[4] or f[1] == '1' or f[3] == '1' or (f[2] and f[2] ~= instance) then return nil end
-redis.call('HSET', meta, 'driver', instance)
+redis.call('HSET', meta, 'driver', instance, 'lease', leaseMs)
 local runs = prefix .. 'instance:' .. instance .. ':runs'
 redis.call('SADD', runs, id)
 redis.call('PEXPIRE', runs, activeTtl)

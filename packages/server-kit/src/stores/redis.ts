@@ -26,7 +26,10 @@ export interface RedisRunStoreOptions {
   activeTtlMs?: number;
   /** Cap of each run's event stream (default 10,000, above the default 4,096 tokens); older events are trimmed. */
   maxEventsPerRun?: number;
-  /** How long a silent instance counts as alive before its runs end with `interrupted` (default 3 s). */
+  /**
+   * How long an instance counts as alive after its last lease renewal (every third of it) or the last event it wrote,
+   * before other instances end its runs with `interrupted` (default 3 s).
+   */
   leaseMs?: number;
 }
 
@@ -61,6 +64,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
   // The last three arguments of every script that may end a run.
   const expiry = [ttlMs, activeTtlMs, maxEvents] as const;
   const instanceId = randomBytes(9).toString('base64url');
+  const leaseMs = options.leaseMs ?? 3000;
   const run = defineScripts(client);
   const interrupted = new ChatError('interrupted', 'the server running this answer stopped; retry it').toPayload();
   const interruptedJson = JSON.stringify({ type: 'error', ...interrupted });
@@ -87,7 +91,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     activeTtlMs,
     maxEvents,
     interruptedJson,
-    leaseMs: options.leaseMs ?? 3000,
+    leaseMs,
     onRenewed: finishLostRuns,
     onExpired: () => mirrors.distrustAll(),
   });
@@ -232,7 +236,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       if (!lease.healthy) await lease.renew();
       if (!lease.healthy) throw storeUnavailable(new Error('the lease could not be renewed'));
       await call(cancels.ready);
-      const claimed = (await call(() => run('claim', keys.prefix, id, instanceId, activeTtlMs))) as
+      const claimed = (await call(() => run('claim', keys.prefix, id, instanceId, activeTtlMs, leaseMs))) as
         [string, string, string, string] | null;
       if (!claimed) return false;
       const [info, lastSeq, text, status] = claimed;

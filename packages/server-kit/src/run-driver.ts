@@ -1,0 +1,141 @@
+import {
+  isTerminalEvent,
+  type DoneEvent,
+  type ErrorEvent,
+  type NormalizedChatRequest,
+  type RunEvent,
+  type RunEventBody,
+} from '@chatwire/protocol';
+import { ChatError } from './chat-error.js';
+import type { Provider } from './provider.js';
+import type { RunInfo, RunStore } from './store.js';
+
+/** What a run did, told to a {@link RunObserver} when it ends. */
+export interface RunSummary {
+  info: RunInfo;
+  terminal: DoneEvent | ErrorEvent;
+  /** Tokens the model sent (a token event may join several). */
+  tokens: number;
+  /** Milliseconds from start to the first token (undefined without one). */
+  firstTokenMs: number | undefined;
+  durationMs: number;
+}
+
+/** Hooks for metrics and logs; each is optional and must not throw. */
+export interface RunObserver {
+  runStarted?(info: RunInfo): void;
+  firstToken?(info: RunInfo, milliseconds: number): void;
+  runEnded?(summary: RunSummary): void;
+}
+
+/** What {@link driveRun} works with. */
+export interface RunDriverDeps {
+  provider: Provider;
+  store: RunStore;
+  observer?: RunObserver | undefined;
+}
+
+/**
+ * Drives one claimed-or-not run: claims it (or leaves it to the process that did), streams the model into the store in
+ * seq order, and ends it with exactly one `done` or `error` event, whatever fails. Resolves when the run has ended.
+ */
+export async function driveRun(
+  { provider, store, observer }: RunDriverDeps,
+  info: RunInfo,
+  request: NormalizedChatRequest & { model: string },
+  controller: AbortController,
+): Promise<void> {
+  const { id } = info;
+  const started = performance.now();
+  let seq = 0;
+  let tokens = 0;
+  let firstTokenMs: number | undefined;
+  let terminal: DoneEvent | ErrorEvent | undefined;
+  let storeFailed = false;
+  // One event at a time, in seq order: every write goes through here, and none overlaps another.
+  const emit = async (body: RunEventBody) => {
+    const event = { id, seq: ++seq, ...body } as RunEvent;
+    try {
+      await store.append(event);
+    } catch (error) {
+      storeFailed = true;
+      throw error;
+    }
+    if (event.type === 'token' && firstTokenMs === undefined) {
+      firstTokenMs = performance.now() - started;
+      observer?.firstToken?.(info, firstTokenMs);
+    }
+    if (isTerminalEvent(event)) terminal = event;
+  };
+  // The model is read at its own pace, never waiting for the store: tokens that arrive while a write is in flight
+  // are merged into the next token event, so a slower store (Redis) gets fewer, larger writes instead of slowing
+  // the stream down. An in-process store answers at once, and every token stays its own event.
+  let pending = '';
+  let writer: Promise<void> | undefined;
+  const writeTokens = async () => {
+    try {
+      while (pending !== '') {
+        const text = pending;
+        pending = '';
+        await emit({ type: 'token', text });
+      }
+    } catch (error) {
+      // The store failed under the run: stop paying for tokens that cannot be kept.
+      controller.abort(ChatError.from(error, 'upstream_error'));
+    } finally {
+      writer = undefined;
+    }
+  };
+  const settle = async () => {
+    while (writer) await writer;
+  };
+  const stopListening = store.onCancel(id, () => controller.abort(new ChatError('cancelled', 'the run was cancelled')));
+  const abortError = () =>
+    controller.signal.reason instanceof ChatError
+      ? controller.signal.reason
+      : new ChatError('cancelled', 'the run was cancelled');
+  // Listening first, then claiming: a cancel sent in between is not missed. A run another process writes, or one
+  // that has ended (cancelled while queued, say), is left alone.
+  const claimed = await store.claim(id).catch(async (error: unknown) => {
+    // The store failed: end the run if it can still be written, so nobody waits on a run nobody drives.
+    await emit({ type: 'error', ...ChatError.from(error, 'upstream_error').toPayload() }).catch(() => {});
+    return false;
+  });
+  if (!claimed) return void stopListening();
+  observer?.runStarted?.(info);
+  try {
+    let finished = false;
+    for await (const chunk of provider.stream(request, controller.signal)) {
+      if (controller.signal.aborted) break;
+      if (chunk.type === 'token') {
+        if (chunk.text === '') continue;
+        tokens += 1;
+        pending += chunk.text;
+        writer ??= writeTokens();
+      } else {
+        await settle();
+        if (controller.signal.aborted) break;
+        await emit({ type: 'done', finish_reason: chunk.finish_reason, usage: chunk.usage });
+        finished = true;
+        break;
+      }
+    }
+    if (!finished) {
+      throw controller.signal.aborted
+        ? abortError()
+        : new ChatError('upstream_error', 'the model stream ended without finishing');
+    }
+  } catch (caught) {
+    const error = controller.signal.aborted ? abortError() : ChatError.from(caught, 'upstream_error');
+    // The store failed under the run: stop paying for tokens that cannot be kept.
+    if (storeFailed && !controller.signal.aborted) controller.abort(error);
+    // Tokens read before the failure are written first (the store permitting), then the error, in seq order.
+    await settle();
+    if (pending !== '' && !storeFailed) await emit({ type: 'token', text: pending }).catch(() => {});
+    await emit({ type: 'error', ...error.toPayload() }).catch(() => {});
+  } finally {
+    stopListening();
+    if (terminal)
+      observer?.runEnded?.({ info, terminal, tokens, firstTokenMs, durationMs: performance.now() - started });
+  }
+}
