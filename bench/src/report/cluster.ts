@@ -90,6 +90,58 @@ function balance(index: Index): string | undefined {
   return `nginx's round robin sent each instance ${spread} of the requests (WebSocket: of the handshakes) in every scenario.`;
 }
 
+/** Median over every mode and scenario of a topology's server-side CPU per token against another's. */
+function medianRatio(
+  index: Index,
+  topology: TopologyId,
+  against: TopologyId,
+  targets: TargetId[] = index.targets,
+): number | undefined {
+  const ratios = index.scenarios.flatMap(({ model, concurrency }) =>
+    targets.flatMap((target) => {
+      const mine = index.get(topology, target, model, concurrency);
+      const theirs = index.get(against, target, model, concurrency);
+      return mine && theirs ? [cpuPer1k(mine) / cpuPer1k(theirs)] : [];
+    }),
+  );
+  if (ratios.length === 0) return undefined;
+  ratios.sort((a, b) => a - b);
+  return ratios[Math.floor(ratios.length / 2)];
+}
+
+/** What the tables say, computed from them. */
+function findings(index: Index, cluster: ClusterResults): string[] {
+  const lines: string[] = [];
+  const step = (topology: TopologyId, against: TopologyId, what: string) => {
+    const value = medianRatio(index, topology, against);
+    if (value !== undefined)
+      lines.push(`- ${what}: ${ratio(value)} the server-side CPU per token (median over modes and scenarios).`);
+  };
+  step('one-nginx', 'one', 'nginx in front of one instance');
+  step('one-redis-nginx', 'one-nginx', 'Redis behind it (runs, events, leases and limits in Redis instead of memory)');
+  step(
+    'two-redis-nginx',
+    'one-redis-nginx',
+    'a second instance on the same core (coordination through Redis, two event loops)',
+  );
+  const wsCheaper = medianRatio(index, 'one-redis-nginx', 'one', ['kit-ws']);
+  if (wsCheaper !== undefined && wsCheaper < 1)
+    lines.push(
+      '- WebSocket costs less on Redis than in memory under load: a write to Redis takes a round trip, so the tokens that arrive meanwhile go out as one event and one frame (see [docs/PROTOCOL.md](PROTOCOL.md#runs-and-events)); the memory store writes, and sends, every token on its own.',
+    );
+  const failed = cluster.entries.filter((entry) => entry.load.errors > 0);
+  for (const entry of failed) {
+    const samples = entry.load.errorSamples.join(', ');
+    const why = samples.includes('interrupted')
+      ? ': the runs of an instance whose event loop stalled longer than its 3 s lease, writing nothing, were taken for dead and ended by the other instance (see [docs/OPERATIONS.md](OPERATIONS.md#several-instances), `CHATWIRE_LEASE_MS`)'
+      : '';
+    lines.push(
+      `- Errors: ${entry.load.errors} of ${entry.load.chats} chats (${samples}) in ${label(entry.target)}, \`${entry.model}\` c=${entry.concurrency}, ${entry.topology}${why}.`,
+    );
+  }
+  return lines;
+}
+
 /** The section of docs/COMPARISON.md on one instance against two behind nginx with Redis. */
 export function clusterSection(cluster: ClusterResults | undefined, source: string | undefined): string[] {
   if (!cluster) return [];
@@ -114,6 +166,7 @@ export function clusterSection(cluster: ClusterResults | undefined, source: stri
     '',
   );
   if (source) out.push(`These figures come from \`${source}\` (a \`--cluster-only\` run).`, '');
+  out.push(...findings(index, cluster), '');
   for (const { model, concurrency } of index.scenarios) {
     out.push(
       `### \`${model}\`, c=${concurrency}`,

@@ -22,6 +22,8 @@ export interface ServerConfig {
   redisUrl?: string;
   /** How long ended runs stay readable (`CHATWIRE_RUN_TTL_MS`, default the store's 10 minutes). */
   runTtlMs?: number;
+  /** With Redis: how long a silent instance counts as alive (`CHATWIRE_LEASE_MS`, default the store's 3 s). */
+  leaseMs?: number;
 }
 
 /** Thrown for a setting that cannot work; the message names the variable, never a secret's value. */
@@ -32,7 +34,7 @@ export class ConfigError extends Error {
 /**
  * Reads `PORT` (8000), `HOST` (0.0.0.0), `GROQ_API_KEY`, `GROQ_BASE_URL`, `CHATWIRE_PROVIDER`, `DEFAULT_MODEL`,
  * `CHATWIRE_API_KEYS`, `CHATWIRE_ALLOWED_ORIGINS`, `CHATWIRE_TICKET_SECRET`, `CHATWIRE_SHUTDOWN_DEADLINE_MS`,
- * `REDIS_URL` and `CHATWIRE_RUN_TTL_MS`.
+ * `REDIS_URL`, `CHATWIRE_RUN_TTL_MS` and `CHATWIRE_LEASE_MS`.
  * An empty variable counts as unset, so a copied `.env.example` with blank values works as is.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -95,9 +97,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   if (redisUrl && !/^rediss?:\/\//.test(redisUrl))
     throw new ConfigError('REDIS_URL must start with redis:// or rediss://');
   if (redisUrl) config.redisUrl = redisUrl;
-  const ttlText = value('CHATWIRE_RUN_TTL_MS');
-  if (ttlText !== undefined && !/^[1-9]\d*$/.test(ttlText))
-    throw new ConfigError(`CHATWIRE_RUN_TTL_MS must be milliseconds, got "${ttlText}"`);
-  if (ttlText !== undefined) config.runTtlMs = Number(ttlText);
+  const milliseconds = (name: string): number | undefined => {
+    const text = value(name);
+    if (text !== undefined && !/^[1-9]\d*$/.test(text))
+      throw new ConfigError(`${name} must be milliseconds, got "${text}"`);
+    return text === undefined ? undefined : Number(text);
+  };
+  const runTtlMs = milliseconds('CHATWIRE_RUN_TTL_MS');
+  if (runTtlMs !== undefined) config.runTtlMs = runTtlMs;
+  const leaseMs = milliseconds('CHATWIRE_LEASE_MS');
+  if (leaseMs !== undefined && leaseMs < 300) throw new ConfigError('CHATWIRE_LEASE_MS must be at least 300');
+  if (leaseMs !== undefined) config.leaseMs = leaseMs;
   return config;
 }

@@ -103,6 +103,7 @@ async function runsBackend(config: ServerConfig): Promise<Pick<ChatKitOptions, '
   return createRedisBackend({
     url: config.redisUrl,
     ...ttl,
+    ...(config.leaseMs === undefined ? {} : { leaseMs: config.leaseMs }),
     ...(runsPerMinute === undefined ? {} : { runsPerMinute }),
   });
 }

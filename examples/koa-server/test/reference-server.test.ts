@@ -85,6 +85,18 @@ describe('reference server on the simulated model', () => {
     expect(code).toBe(1);
     expect(stderr.trim()).toBe('configuration error: CHATWIRE_PROVIDER=groq needs GROQ_API_KEY');
   });
+
+  it('refuses a lease that is not milliseconds, naming the variable', async () => {
+    const child = spawn(process.execPath, [main], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', INIT_CWD: cwd, PORT: '0', CHATWIRE_LEASE_MS: '3s' },
+    });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise((resolve) => child.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr.trim()).toBe('configuration error: CHATWIRE_LEASE_MS must be milliseconds, got "3s"');
+  });
 });
 
 describe('reference server on Groq (a local fake Groq through the real groq-sdk)', () => {
