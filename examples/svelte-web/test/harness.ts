@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { NGINX, UI_DIST } from './nginx.js';
-import { freePort, stopChild, track, waitForHttp, type Running } from './processes.js';
+import { freePort, stopChild, trackUntilReady, type Running } from './processes.js';
 
 export { NGINX_CONF, UI_DIST, rewriteNginxConf, startNginx, type NginxOptions } from './nginx.js';
 export { freePort, type Running } from './processes.js';
@@ -56,14 +56,8 @@ export async function startReferenceServer(env: Record<string, string> = {}): Pr
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const { output, exited } = track(child);
   const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${url}/healthz`, exited, output, 'the reference server');
-  } catch (error) {
-    await stopChild(child, exited);
-    throw error;
-  }
+  const { output, exited } = await trackUntilReady(child, `${url}/healthz`, 'the reference server');
   return {
     url,
     port,

@@ -7,7 +7,7 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freePort, stopChild, track, waitForHttp, type Running } from './processes.js';
+import { freePort, stopChild, trackUntilReady, type Running } from './processes.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export const NGINX_CONF = resolve(here, '../../../nginx/nginx.conf');
@@ -86,14 +86,8 @@ export async function startNginx(options: NginxOptions): Promise<RunningNginx> {
     ['-e', 'stderr', '-p', prefix, '-c', confPath, '-g', `daemon off; pid ${prefix}/nginx.pid;`],
     { stdio: ['ignore', 'pipe', 'pipe'] },
   );
-  const { output, exited } = track(child);
   const url = `http://127.0.0.1:${port}`;
-  try {
-    await waitForHttp(`${url}/`, exited, output, 'nginx');
-  } catch (error) {
-    await stopChild(child, exited);
-    throw error;
-  }
+  const { output, exited } = await trackUntilReady(child, `${url}/`, 'nginx');
   return {
     url,
     port,

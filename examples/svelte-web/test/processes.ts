@@ -73,3 +73,19 @@ export async function waitForHttp(
   }
   throw new Error(`${what} did not answer ${url} in 15 s:\n${output()}`);
 }
+
+/** Tracks `child` and waits until `url` answers; a child that never does is stopped, and the error says what it printed. */
+export async function trackUntilReady(
+  child: ChildProcess,
+  url: string,
+  what: string,
+): Promise<{ output(): string; exited: Promise<number | null> }> {
+  const tracked = track(child);
+  try {
+    await waitForHttp(url, tracked.exited, tracked.output, what);
+  } catch (error) {
+    await stopChild(child, tracked.exited);
+    throw error;
+  }
+  return tracked;
+}

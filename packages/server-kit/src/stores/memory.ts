@@ -2,6 +2,7 @@ import { isTerminalEvent, type RunEvent } from '@chatwire/protocol';
 import { ChatError } from '../chat-error.js';
 import { statusAfter } from '../run-status.js';
 import type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from '../store.js';
+import { waitForWake } from './waiters.js';
 
 /** Options of {@link createMemoryRunStore}. */
 export interface MemoryRunStoreOptions {
@@ -151,17 +152,7 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
       if (!entry || entry.state.last_seq > after || entry.state.terminal || signal?.aborted || timeoutMs <= 0) {
         return Promise.resolve();
       }
-      return new Promise<void>((resolve) => {
-        const finish = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', finish);
-          entry.waiters.delete(finish);
-          resolve();
-        };
-        const timer = setTimeout(finish, timeoutMs);
-        signal?.addEventListener('abort', finish, { once: true });
-        entry.waiters.add(finish);
-      });
+      return waitForWake(entry.waiters, timeoutMs, signal);
     },
 
     async requestCancel(id: string) {

@@ -1,6 +1,7 @@
 import type { RunEvent, RunStatus } from '@chatwire/protocol';
 import { statusAfter } from '../run-status.js';
 import type { RunInfo, RunState } from '../store.js';
+import { waitForWake } from './waiters.js';
 
 /** What this process knows of a run it writes: everything Redis acknowledged, in the same order. */
 export interface Mirror {
@@ -131,17 +132,7 @@ export function createRunMirrors(maxEvents: number): RunMirrors {
       const mirror = usable(id);
       if (!mirror) return false;
       if (mirror.lastSeq > after || signal?.aborted || timeoutMs <= 0) return true;
-      await new Promise<void>((resolve) => {
-        const finish = () => {
-          clearTimeout(timer);
-          signal?.removeEventListener('abort', finish);
-          mirror.waiters.delete(finish);
-          resolve();
-        };
-        const timer = setTimeout(finish, timeoutMs);
-        signal?.addEventListener('abort', finish, { once: true });
-        mirror.waiters.add(finish);
-      });
+      await waitForWake(mirror.waiters, timeoutMs, signal);
       return true;
     },
   };
