@@ -74,28 +74,19 @@ describe('reference server on the simulated model', () => {
     expect(server.output()).not.toContain('log me');
   });
 
-  it('refuses a bad configuration with one clear line and a non-zero exit', async () => {
+  it.each([
+    [{ CHATWIRE_PROVIDER: 'groq' }, 'CHATWIRE_PROVIDER=groq needs GROQ_API_KEY'],
+    [{ CHATWIRE_LEASE_MS: '3s' }, 'CHATWIRE_LEASE_MS must be milliseconds, got "3s"'],
+  ])('refuses a bad configuration (%o) with one clear line and a non-zero exit', async (bad, message) => {
     const child = spawn(process.execPath, [main], {
       cwd,
-      env: { PATH: process.env.PATH ?? '', INIT_CWD: cwd, CHATWIRE_PROVIDER: 'groq', PORT: '0' },
+      env: { PATH: process.env.PATH ?? '', INIT_CWD: cwd, PORT: '0', ...bad },
     });
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
-    expect(stderr.trim()).toBe('configuration error: CHATWIRE_PROVIDER=groq needs GROQ_API_KEY');
-  });
-
-  it('refuses a lease that is not milliseconds, naming the variable', async () => {
-    const child = spawn(process.execPath, [main], {
-      cwd,
-      env: { PATH: process.env.PATH ?? '', INIT_CWD: cwd, PORT: '0', CHATWIRE_LEASE_MS: '3s' },
-    });
-    let stderr = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    const code = await new Promise((resolve) => child.once('exit', resolve));
-    expect(code).toBe(1);
-    expect(stderr.trim()).toBe('configuration error: CHATWIRE_LEASE_MS must be milliseconds, got "3s"');
+    expect(stderr.trim()).toBe(`configuration error: ${message}`);
   });
 });
 

@@ -1,26 +1,9 @@
-import type { RunEvent } from '@chatwire/protocol';
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { ChatError } from '../src/index.js';
 import { createRedisRunStore, type RedisRunStore, type RedisRunStoreOptions } from '../src/redis.js';
 import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
-
-const info = (id: string) => ({
-  id,
-  model: 'm',
-  mode: 'sse' as const,
-  created_at: '2026-01-01T00:00:00.000Z',
-  owner: 'anonymous',
-});
-const start = (id: string): RunEvent => ({ id, seq: 0, type: 'start', model: 'm', created_at: '' });
-const token = (id: string, seq: number, text: string): RunEvent => ({ id, seq, type: 'token', text });
-const done = (id: string, seq: number): RunEvent => ({
-  id,
-  seq,
-  type: 'done',
-  finish_reason: 'stop',
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-});
+import { done, info, start, token } from './helpers/run-events.js';
 
 let redis: TestRedis;
 let admin: Redis;

@@ -1,24 +1,7 @@
-import type { RunEvent } from '@chatwire/protocol';
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '../chat-error.js';
 import { createMemoryRunStore } from './memory.js';
-
-const info = (id: string) => ({
-  id,
-  model: 'm',
-  mode: 'sse' as const,
-  created_at: '2026-01-01T00:00:00.000Z',
-  owner: 'anonymous',
-});
-const start = (id: string): RunEvent => ({ id, seq: 0, type: 'start', model: 'm', created_at: '' });
-const token = (id: string, seq: number, text: string): RunEvent => ({ id, seq, type: 'token', text });
-const done = (id: string, seq: number): RunEvent => ({
-  id,
-  seq,
-  type: 'done',
-  finish_reason: 'stop',
-  usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
-});
+import { done, info, start, token } from '../../test/helpers/run-events.js';
 
 describe('memory run store', () => {
   it('keeps state and events in seq order and reads after any seq', async () => {
