@@ -1,3 +1,5 @@
+import { createClientAddress, MIN_TICKET_SECRET_LENGTH } from '@chatwire/server-kit';
+
 /** The reference server's settings, read from the environment. */
 export interface ServerConfig {
   port: number;
@@ -10,8 +12,10 @@ export interface ServerConfig {
   apiKeys: string[];
   /** Exact origins allowed for WS and CORS; empty: any origin, no CORS. */
   allowedOrigins: string[];
-  /** Shared secret for WS tickets (needed when several instances serve one site). */
+  /** Secret signing WS tickets, at least 32 characters (default: derived from the API keys). */
   ticketSecret?: string;
+  /** Proxies whose `X-Forwarded-For` is believed (IPs or CIDRs); empty: clients are known by their socket address. */
+  trustedProxies: string[];
   /** How long SIGTERM lets running runs finish before ending them. */
   shutdownDeadlineMs: number;
   /** Run admission limits (`undefined`: the kit's defaults). */
@@ -33,7 +37,8 @@ export class ConfigError extends Error {
 
 /**
  * Reads `PORT` (8000), `HOST` (0.0.0.0), `GROQ_API_KEY`, `GROQ_BASE_URL`, `CHATWIRE_PROVIDER`, `DEFAULT_MODEL`,
- * `CHATWIRE_API_KEYS`, `CHATWIRE_ALLOWED_ORIGINS`, `CHATWIRE_TICKET_SECRET`, `CHATWIRE_SHUTDOWN_DEADLINE_MS`,
+ * `CHATWIRE_API_KEYS`, `CHATWIRE_ALLOWED_ORIGINS`, `CHATWIRE_TICKET_SECRET`, `CHATWIRE_TRUSTED_PROXIES`,
+ * `CHATWIRE_SHUTDOWN_DEADLINE_MS`,
  * `REDIS_URL`, `CHATWIRE_RUN_TTL_MS` and `CHATWIRE_LEASE_MS`.
  * An empty variable counts as unset, so a copied `.env.example` with blank values works as is.
  */
@@ -66,6 +71,7 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     provider,
     apiKeys: list('CHATWIRE_API_KEYS'),
     allowedOrigins: list('CHATWIRE_ALLOWED_ORIGINS'),
+    trustedProxies: list('CHATWIRE_TRUSTED_PROXIES'),
     shutdownDeadlineMs: Number(deadlineText),
     logLevel: value('LOG_LEVEL') ?? 'info',
     runLimits: {},
@@ -86,7 +92,19 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
     );
   }
   const ticketSecret = value('CHATWIRE_TICKET_SECRET');
+  if (ticketSecret !== undefined && ticketSecret.length < MIN_TICKET_SECRET_LENGTH) {
+    throw new ConfigError(
+      `CHATWIRE_TICKET_SECRET must be at least ${MIN_TICKET_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`), or unset to derive it from CHATWIRE_API_KEYS`,
+    );
+  }
   if (ticketSecret) config.ticketSecret = ticketSecret;
+  try {
+    createClientAddress(config.trustedProxies);
+  } catch {
+    throw new ConfigError(
+      `CHATWIRE_TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs, got "${config.trustedProxies.join(',')}"`,
+    );
+  }
   if (groqApiKey) config.groqApiKey = groqApiKey;
   const groqBaseUrl = value('GROQ_BASE_URL');
   if (groqBaseUrl) config.groqBaseUrl = groqBaseUrl;

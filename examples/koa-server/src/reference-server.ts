@@ -50,17 +50,19 @@ export async function startReferenceServer(config: ServerConfig): Promise<Refere
     runLimits: { ...backend.runLimits, ...config.runLimits },
     apiKeys: config.apiKeys,
     allowedOrigins: config.allowedOrigins,
+    trustedProxies: config.trustedProxies,
     ...(config.ticketSecret ? { ticketSecret: config.ticketSecret } : {}),
     ...(config.defaultModel ? { defaultModel: config.defaultModel } : {}),
   });
   const app = new Koa();
-  app.proxy = true;
+  // Koa's own proxy mode would believe X-Forwarded-For from anyone: the kit decides whom to believe.
+  app.proxy = false;
   app.silent = true;
   app.on('error', (error: unknown) => {
     if (!isClientDisconnect(error))
       logger.error({ err: error instanceof Error ? error.message : String(error) }, 'koa error');
   });
-  app.use(requestLog(logger));
+  app.use(requestLog(logger, kit.clientAddress));
   app.use(kit.middleware());
   app.use(serveApiDocs());
   // The built web UI (examples/svelte-web/dist), so `npm start` shows the demo with no nginx in front.

@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import type { RunEvent } from '@chatwire/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket from 'ws';
 import { startFakeGroq, type FakeGroq } from '../../../packages/server-kit/test/fake-groq/index.js';
 import { rawChat, readSse, post } from '../../../packages/server-kit/test/helpers/raw-modes.js';
 import { serverFolder as cwd, serverMain as main, spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
@@ -77,6 +79,15 @@ describe('reference server on the simulated model', () => {
   it.each([
     [{ CHATWIRE_PROVIDER: 'groq' }, 'CHATWIRE_PROVIDER=groq needs GROQ_API_KEY'],
     [{ CHATWIRE_LEASE_MS: '3s' }, 'CHATWIRE_LEASE_MS must be milliseconds, got "3s"'],
+    [
+      // The value docker-compose.yml used to ship: published, and too short to resist guessing anyway.
+      { CHATWIRE_TICKET_SECRET: 'change-me-shared-ticket-secret' },
+      'CHATWIRE_TICKET_SECRET must be at least 32 characters (e.g. `openssl rand -hex 32`), or unset to derive it from CHATWIRE_API_KEYS',
+    ],
+    [
+      { CHATWIRE_TRUSTED_PROXIES: '10.0.0.5,nginx' },
+      'CHATWIRE_TRUSTED_PROXIES must be comma-separated IP addresses or CIDRs, got "10.0.0.5,nginx"',
+    ],
   ])('refuses a bad configuration (%o) with one clear line and a non-zero exit', async (bad, message) => {
     const child = spawn(process.execPath, [main], {
       cwd,
@@ -87,6 +98,63 @@ describe('reference server on the simulated model', () => {
     const code = await new Promise((resolve) => child.once('exit', resolve));
     expect(code).toBe(1);
     expect(stderr.trim()).toBe(`configuration error: ${message}`);
+  });
+});
+
+describe('reference server client addresses and tickets', () => {
+  const logLines = (server: SpawnedServer) =>
+    server
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+  const chat = (server: SpawnedServer, forwardedFor: string) =>
+    post(`${server.url}/api/sync/chat`, '{"message":"hi"}', { 'x-forwarded-for': forwardedFor });
+
+  it('ignores X-Forwarded-For by default: a client rotating it is limited and logged by its real address', async () => {
+    const server = await startServer({ DEFAULT_MODEL: 'sim/instant', CHATWIRE_RUNS_PER_MINUTE: '2' });
+    const statuses = [];
+    for (const address of ['198.51.100.1', '198.51.100.2', '198.51.100.3'])
+      statuses.push((await chat(server, address)).status);
+    expect(statuses).toEqual([200, 200, 429]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const requests = logLines(server).filter((line) => line.msg === 'request' && line.path === '/api/sync/chat');
+    expect(requests.map((line) => line.client_ip)).toEqual(['127.0.0.1', '127.0.0.1', '127.0.0.1']);
+  });
+
+  it('believes X-Forwarded-For from CHATWIRE_TRUSTED_PROXIES: limits and logs use the forwarded address', async () => {
+    const server = await startServer({
+      DEFAULT_MODEL: 'sim/instant',
+      CHATWIRE_RUNS_PER_MINUTE: '2',
+      CHATWIRE_TRUSTED_PROXIES: '127.0.0.1',
+    });
+    const statuses = [];
+    for (const address of ['203.0.113.5', '203.0.113.5', '203.0.113.5', '203.0.113.6'])
+      statuses.push((await chat(server, address)).status);
+    expect(statuses).toEqual([200, 200, 429, 200]);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const requests = logLines(server).filter((line) => line.msg === 'request' && line.path === '/api/sync/chat');
+    expect(requests.map((line) => line.client_ip)).toEqual([
+      '203.0.113.5',
+      '203.0.113.5',
+      '203.0.113.5',
+      '203.0.113.6',
+    ]);
+  });
+
+  it('with API keys and no ticket secret, accepts its own tickets and refuses ones signed with guessable secrets', async () => {
+    const key = `key-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+    const server = await startServer({ DEFAULT_MODEL: 'sim/instant', CHATWIRE_API_KEYS: key });
+    const response = await post(`${server.url}/api/ws/ticket`, '', { authorization: `Bearer ${key}` });
+    const { ticket } = (await response.json()) as { ticket: string };
+    const open = (value: string) => handshakeStatus(`${server.wsUrl}?ticket=${encodeURIComponent(value)}`);
+    expect(await open(ticket)).toBe(101);
+    const principal = JSON.parse(Buffer.from(ticket.split('.')[0] as string, 'base64url').toString()).p as string;
+    for (const secret of ['', 'a', 'secret', 'change-me-shared-ticket-secret', 'chatwire']) {
+      const payload = Buffer.from(JSON.stringify({ p: principal, e: Date.now() + 60_000 })).toString('base64url');
+      const signature = createHmac('sha256', secret).update(payload).digest('base64url');
+      expect(await open(`${payload}.${signature}`), secret).toBe(401);
+    }
   });
 });
 
@@ -141,3 +209,19 @@ describe('reference server on Groq (a local fake Groq through the real groq-sdk)
     expect(server.output()).not.toContain(wrong);
   });
 });
+
+/** The status a WS handshake gets (101 when the socket opened). */
+function handshakeStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    socket.once('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('error', () => resolve(-1));
+  });
+}

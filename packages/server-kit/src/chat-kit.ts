@@ -1,10 +1,11 @@
-import type { Server } from 'node:http';
+import type { IncomingMessage, Server } from 'node:http';
 import { MODES, type Mode, type RequestLimits } from '@chatwire/protocol';
 import cors from '@koa/cors';
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
 import { ChatError } from './chat-error.js';
+import { createClientAddress } from './client-address.js';
 import { authenticateRequest } from './http/authenticate-request.js';
 import { respondError } from './http/respond-error.js';
 import type { KitContext } from './kit-context.js';
@@ -27,7 +28,7 @@ import { createRunLimits, type RunLimitsOptions } from './run-limits.js';
 import type { JobQueue } from './job-queue.js';
 import type { RunStore } from './store.js';
 import { createMemoryRunStore } from './stores/memory.js';
-import { createTicketIssuer } from './ws-ticket.js';
+import { createTicketIssuer, ticketSecretFor } from './ws-ticket.js';
 
 /** Options of {@link createChatKit}; every one has a default. */
 export interface ChatKitOptions {
@@ -67,9 +68,18 @@ export interface ChatKitOptions {
   authenticate?: Authenticate;
   /** Accepted API keys (`Authorization: Bearer`, WS `bearer.<key>` subprotocol); none: the server is open. */
   apiKeys?: readonly string[];
+  /**
+   * Proxies whose `X-Forwarded-For` is believed (IPs, CIDRs, or `loopback`/`linklocal`/`uniquelocal`); default none:
+   * every client is known by its socket address, for rate limits and `AuthenticationRequest.ip`.
+   */
+  trustedProxies?: readonly string[];
   /** Exact origins allowed to open a WebSocket and to call the HTTP modes cross-origin (default: any, no CORS). */
   allowedOrigins?: readonly string[];
-  /** Secret signing WS tickets; instances behind one balancer must share it (default: random per process). */
+  /**
+   * Secret signing WS tickets, at least 32 characters. Default: derived from `apiKeys` when there are some (instances
+   * sharing the keys accept each other's tickets), else random per process (share one when several instances sit
+   * behind a balancer with an `authenticate` hook).
+   */
   ticketSecret?: string;
   /** Where the kit logs, e.g. a pino logger (default: warnings and errors as JSON lines on stderr). */
   logger?: Logger;
@@ -96,6 +106,8 @@ export interface ChatKit {
   middleware(): Middleware;
   /** Serves the WS mode on `server` (when `ws` is among the modes). */
   attachWebSocket(server: Server, options?: WebSocketModeOptions): WebSocketMode;
+  /** The request's client address, as rate limits see it (forwarded headers only from `trustedProxies`). */
+  clientAddress(request: IncomingMessage): string;
   /** What the kit holds now: runs it drives, open streams by mode, and bytes written to them but not yet sent. */
   stats(): ChatKitStats;
   /** Refuses new runs, lets active ones finish until `deadlineMs` (default 0), ends the rest, closes sockets (1001). */
@@ -141,7 +153,8 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
       slowReaderTimeoutMs: options.slowReaderTimeoutMs ?? 30_000,
     },
     authenticate: options.authenticate ?? (keys.length > 0 ? createApiKeyAuthenticator(keys) : undefined),
-    tickets: createTicketIssuer(options.ticketSecret === undefined ? {} : { secret: options.ticketSecret }),
+    clientAddress: createClientAddress(options.trustedProxies),
+    tickets: createTicketIssuer({ secret: ticketSecretFor({ ...options, apiKeys: keys }) }),
     allowedOrigins: options.allowedOrigins?.length ? new Set(options.allowedOrigins) : undefined,
     logger,
     streams: new Map(),
@@ -188,6 +201,7 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
   return {
     engine,
     authenticated: context.authenticate !== undefined,
+    clientAddress: context.clientAddress,
     middleware() {
       const refusals = {
         throw: true,

@@ -23,7 +23,13 @@ export {
   type AuthenticationRequest,
   type Principal,
 } from './principal.js';
-export { createTicketIssuer, type TicketIssuer, type TicketIssuerOptions } from './ws-ticket.js';
+export {
+  createTicketIssuer,
+  MIN_TICKET_SECRET_LENGTH,
+  type TicketIssuer,
+  type TicketIssuerOptions,
+} from './ws-ticket.js';
+export { createClientAddress, type ClientAddress } from './client-address.js';
 export { WS_SUBPROTOCOL } from './modes/ws-handshake.js';
 export { coalesceTokens } from './stream-pump.js';
 export { createConsoleLogger, type Logger } from './logger.js';

@@ -1,4 +1,5 @@
 import type { RequestLimits } from '@chatwire/protocol';
+import type { ClientAddress } from './client-address.js';
 import type { Authenticate } from './principal.js';
 import type { Logger } from './logger.js';
 import type { RunEngine } from './run-engine.js';
@@ -25,6 +26,8 @@ export interface KitContext {
   /** Undefined when the server is open to anyone. */
   authenticate: Authenticate | undefined;
   tickets: TicketIssuer;
+  /** The client's address: the socket's, or a forwarded one when the socket is a trusted proxy. */
+  clientAddress: ClientAddress;
   /** Exact origins allowed for WS handshakes and CORS; undefined allows any origin and sends no CORS headers. */
   allowedOrigins: ReadonlySet<string> | undefined;
   logger: Logger;

@@ -1,4 +1,4 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHmac, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Principal } from './principal.js';
 
 /** Issues and checks short-lived WebSocket tickets, for browsers that can send neither headers nor subprotocols. */
@@ -7,9 +7,12 @@ export interface TicketIssuer {
   verify(ticket: string): Principal | undefined;
 }
 
+/** Fewest characters a configured ticket secret may have: shorter ones can be guessed offline from one ticket. */
+export const MIN_TICKET_SECRET_LENGTH = 32;
+
 /** Options of {@link createTicketIssuer}. */
 export interface TicketIssuerOptions {
-  /** HMAC secret; instances behind one load balancer must share it (default: random per process). */
+  /** HMAC secret, at least 32 characters; instances behind one load balancer must share it (default: random). */
   secret?: string;
   /** Lifetime in seconds (default 60). */
   ttlSeconds?: number;
@@ -21,6 +24,7 @@ export interface TicketIssuerOptions {
  * A ticket is not the API key and is useless after its short lifetime, so it may travel in a URL.
  */
 export function createTicketIssuer(options: TicketIssuerOptions = {}): TicketIssuer {
+  if (options.secret !== undefined) checkTicketSecret(options.secret);
   const secret = options.secret ?? randomBytes(32).toString('hex');
   const ttlSeconds = options.ttlSeconds ?? 60;
   const now = options.now ?? Date.now;
@@ -51,4 +55,30 @@ export function createTicketIssuer(options: TicketIssuerOptions = {}): TicketIss
       }
     },
   };
+}
+
+/** Throws a `TypeError` (naming the rule, never the value) for a ticket secret too short to resist guessing. */
+export function checkTicketSecret(secret: string): void {
+  if (secret.length < MIN_TICKET_SECRET_LENGTH) {
+    throw new TypeError(
+      `the ticket secret must be at least ${MIN_TICKET_SECRET_LENGTH} characters (e.g. \`openssl rand -hex 32\`)`,
+    );
+  }
+}
+
+/**
+ * The secret that signs a kit's tickets: the configured one; else, on a keyed server, one derived from its API keys
+ * (HKDF-SHA256 over the sorted keys, under a fixed label), so every instance sharing the keys accepts the others'
+ * tickets with nothing more to configure and nobody without a key can sign one; else a random one for this process.
+ */
+export function ticketSecretFor(options: { ticketSecret?: string; apiKeys?: readonly string[] }): string {
+  if (options.ticketSecret !== undefined) {
+    checkTicketSecret(options.ticketSecret);
+    return options.ticketSecret;
+  }
+  const keys = [...new Set(options.apiKeys ?? [])].filter((key) => key !== '').sort();
+  if (keys.length === 0) return randomBytes(32).toString('hex');
+  // JSON keeps the encoding unambiguous whatever characters the keys hold.
+  const material = Buffer.from(JSON.stringify(keys));
+  return Buffer.from(hkdfSync('sha256', material, Buffer.alloc(0), 'chatwire/ws-ticket/v1', 32)).toString('hex');
 }

@@ -6,7 +6,7 @@ import { anonymousPrincipal, bearerToken } from '../principal.js';
 /** Koa middleware that puts the caller's principal on `ctx.state`, or answers 401. */
 export function authenticateRequest(context: KitContext): Middleware {
   return async (ctx, next) => {
-    const ip = ctx.ip || ctx.req.socket.remoteAddress || 'unknown';
+    const ip = context.clientAddress(ctx.req);
     if (!context.authenticate) {
       ctx.state.chatwirePrincipal = anonymousPrincipal(ip);
       return next();

@@ -17,7 +17,7 @@ export async function authenticateHandshake(request: IncomingMessage, context: K
   if (context.allowedOrigins && origin !== undefined && !context.allowedOrigins.has(origin)) {
     throw new ChatError('forbidden', 'this origin may not open a WebSocket here');
   }
-  const ip = request.socket.remoteAddress ?? 'unknown';
+  const ip = context.clientAddress(request);
   if (!context.authenticate) return anonymousPrincipal(ip);
   const ticket = ticketOf(request.url);
   if (ticket) {
