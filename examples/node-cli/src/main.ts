@@ -87,6 +87,7 @@ for (const output of [process.stdout, process.stderr]) {
   });
 }
 
+// Runs on import, with no is-this-the-entry-file check: the entry is bin/chatwire.js, which imports this build.
 main(process.argv.slice(2), process.env).then(
   (code) => {
     process.exitCode = code;
