@@ -17,6 +17,8 @@ export class Reply {
   runId = $state<string | undefined>(undefined);
   model = $state<string | undefined>(undefined);
   error = $state<string | undefined>(undefined);
+  /** The failure's `ChatError` code (`internal` for anything else), when {@link status} is `error`. */
+  errorCode = $state<string | undefined>(undefined);
   stats = $state<StatsSnapshot | undefined>(undefined);
   #stream: ChatStream | undefined;
 
@@ -32,6 +34,17 @@ export class Reply {
   stop(): void {
     if (!this.active) return;
     void this.#stream?.cancel().catch(() => undefined);
+  }
+
+  /** Back to `waiting` with nothing received, to follow a new stream for the same message. */
+  reset(): void {
+    this.text = '';
+    this.status = 'waiting';
+    this.runId = undefined;
+    this.model = undefined;
+    this.error = undefined;
+    this.errorCode = undefined;
+    this.stats = undefined;
   }
 
   /**
@@ -90,6 +103,7 @@ export class Reply {
     } else {
       this.status = 'error';
       this.error = message;
+      this.errorCode = code;
     }
   }
 }
