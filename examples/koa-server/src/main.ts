@@ -37,7 +37,9 @@ async function main(): Promise<void> {
   const stop = (signal: string) => {
     if (stopping) process.exit(1);
     stopping = true;
-    console.log(`${signal}: shutting down (runs get up to ${config.shutdownDeadlineMs} ms to finish)`);
+    console.log(
+      `${signal}: shutting down (runs get up to ${config.shutdownDeadlineMs} ms to finish, then streams deliver their last events)`,
+    );
     running.close(config.shutdownDeadlineMs).then(
       () => process.exit(0),
       () => process.exit(1),

@@ -1,5 +1,5 @@
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { Server as NetServer, type AddressInfo } from 'node:net';
 import {
   createChatKit,
   createGroqProvider,
@@ -84,10 +84,14 @@ export async function startReferenceServer(config: ServerConfig): Promise<Refere
     server,
     kit,
     url: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${address.port}`,
-    /** Stops accepting, lets runs finish until the deadline, ends the rest (`interrupted`), closes sockets (1001). */
+    /**
+     * Stops accepting connections, lets runs finish until the deadline and ends the rest (`interrupted`), lets every
+     * open stream and held poll deliver its run through the terminal event, then closes connections (WS with 1001).
+     */
     async close(deadlineMs = 0) {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      server.closeIdleConnections();
+      // net.Server's close stops listening and leaves open connections alone; http.Server's would also drop idle
+      // keep-alive connections at once, racing the poll or resume a client is sending on one at this very moment.
+      const closed = new Promise<void>((resolve) => NetServer.prototype.close.call(server, () => resolve()));
       await kit.close({ deadlineMs });
       server.closeAllConnections();
       await closed;

@@ -6,6 +6,7 @@ import type { Context, Middleware } from 'koa';
 import compose from 'koa-compose';
 import { ChatError } from './chat-error.js';
 import { createClientAddress } from './client-address.js';
+import { createDrain } from './drain.js';
 import { authenticateRequest } from './http/authenticate-request.js';
 import { respondError } from './http/respond-error.js';
 import type { KitContext } from './kit-context.js';
@@ -110,8 +111,14 @@ export interface ChatKit {
   clientAddress(request: IncomingMessage): string;
   /** What the kit holds now: runs it drives, open streams by mode, and bytes written to them but not yet sent. */
   stats(): ChatKitStats;
-  /** Refuses new runs, lets active ones finish until `deadlineMs` (default 0), ends the rest, closes sockets (1001). */
-  close(options?: { deadlineMs?: number }): Promise<void>;
+  /**
+   * Shuts down without cutting a stream short: refuses new runs, lets active ones finish until `deadlineMs` (default
+   * 0) and ends the rest with a retryable `interrupted`; then waits up to `drainMs` (default 5 s) until every open
+   * response, SSE stream, long poll and WS follow has delivered its run through the terminal event; ends whatever is
+   * still open (streams of runs driven by another instance: their clients resume there), and closes WS sockets (1001).
+   * Close your HTTP server's connections only after it resolves.
+   */
+  close(options?: { deadlineMs?: number; drainMs?: number }): Promise<void>;
 }
 
 /**
@@ -157,6 +164,7 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     tickets: createTicketIssuer({ secret: ticketSecretFor({ ...options, apiKeys: keys }) }),
     allowedOrigins: options.allowedOrigins?.length ? new Set(options.allowedOrigins) : undefined,
     logger,
+    drain: createDrain(),
     streams: new Map(),
   };
   const modes = new Set(options.modes ?? MODES);
@@ -183,6 +191,11 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
 
   const handleErrors: Middleware = async (ctx, next) => {
     overhead.begin(ctx);
+    // Until its response is out, a request counts as a delivery a closing kit waits for.
+    context.drain.track(new Promise((resolve) => ctx.res.once('close', resolve)));
+    // A closing server answers what it still serves on connections it then closes: a balancer's pooled connection is
+    // not reused for a new chat this instance would refuse, and goes to another instance instead.
+    if (context.drain.closing) ctx.set('Connection', 'close');
     try {
       // Koa parses the URL lazily and throws on one it cannot parse (`GET http://[x/...`): refuse it as bad input.
       requestPath(ctx);
@@ -228,8 +241,14 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
       sockets.push(mode);
       return mode;
     },
-    async close({ deadlineMs = 0 } = {}) {
+    async close({ deadlineMs = 0, drainMs = 5_000 } = {}) {
+      context.drain.begin();
       await engine.close({ deadlineMs });
+      // Every run this instance drove has its terminal event stored: let the readers have it.
+      await context.drain.settled(drainMs);
+      context.drain.abort();
+      // What was cut just now ends its responses at once (no terminal event: the client resumes).
+      await context.drain.settled(1_000);
       await Promise.all(sockets.map((mode) => mode.close()));
       await store.close();
     },

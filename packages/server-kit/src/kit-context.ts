@@ -1,5 +1,6 @@
 import type { RequestLimits } from '@chatwire/protocol';
 import type { ClientAddress } from './client-address.js';
+import type { Drain } from './drain.js';
 import type { Authenticate } from './principal.js';
 import type { Logger } from './logger.js';
 import type { RunEngine } from './run-engine.js';
@@ -31,6 +32,8 @@ export interface KitContext {
   /** Exact origins allowed for WS handshakes and CORS; undefined allows any origin and sends no CORS headers. */
   allowedOrigins: ReadonlySet<string> | undefined;
   logger: Logger;
+  /** Responses and WS follows still delivering, which a closing kit lets finish before it closes connections. */
+  drain: Drain;
   /** Open streaming connections (SSE responses, WS sockets), for stats and metrics. */
   streams: Map<EventSink, 'sse' | 'ws'>;
 }

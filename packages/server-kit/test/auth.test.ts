@@ -47,6 +47,10 @@ describe('API keys', () => {
     }
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect((await chat(alice)).status).toBe(200);
+    // A browser caches the model list per key, never for a tab that has forgotten its key.
+    const models = await fetch(`${server.url}/api/models`, { headers: as(alice) });
+    expect(models.status).toBe(200);
+    expect(models.headers.get('vary')).toContain('Authorization');
   });
 
   it('refuses a WS handshake without a key with 401 before the upgrade', async () => {

@@ -28,20 +28,27 @@ export function registerPollingMode(router: Router, context: KitContext): void {
 
 /**
  * Answers a run's snapshot; with `wait`, first holds the request until there is something newer than `after` (or,
- * without `after`, newer than when the request arrived), the run ends, or the wait runs out.
+ * without `after`, newer than when the request arrived), the run ends, or the wait runs out. While the kit is closing,
+ * a held poll holds until its run ends, so its answer is the last one the poller needs from this instance.
  */
 export async function respondSnapshot(ctx: Context, context: KitContext, id: string): Promise<void> {
-  const { engine } = context;
+  const { engine, drain } = context;
   const principal = requestPrincipal(ctx);
   const after = afterParameter(ctx.query.after);
   const waitMs = waitParameter(ctx.query.wait, context.maxWaitSeconds);
   let snapshot = await engine.snapshot(id, principal, after);
-  const newer = after ?? snapshot.last_seq;
-  if (waitMs > 0 && !isFinalStatus(snapshot.status) && snapshot.last_seq <= newer) {
+  if (waitMs > 0 && !isFinalStatus(snapshot.status)) {
+    const newer = after ?? snapshot.last_seq;
+    const until = performance.now() + waitMs;
+    const signal = connectionSignal(ctx, drain.signal);
     overhead.pause(ctx);
-    await engine.waitForEvents(id, newer, { timeoutMs: waitMs, signal: connectionSignal(ctx) });
+    while (!isFinalStatus(snapshot.status) && (snapshot.last_seq <= newer || drain.closing) && !signal.aborted) {
+      const timeoutMs = until - performance.now();
+      if (timeoutMs <= 0) break;
+      await engine.waitForEvents(id, Math.max(newer, snapshot.last_seq), { timeoutMs, signal });
+      snapshot = await engine.snapshot(id, principal, after);
+    }
     overhead.resume(ctx);
-    snapshot = await engine.snapshot(id, principal, after);
   }
   if (!isFinalStatus(snapshot.status)) ctx.set('Retry-After', '1');
   ctx.set('Cache-Control', 'no-store');

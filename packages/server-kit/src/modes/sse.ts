@@ -35,7 +35,7 @@ export function registerSseMode(router: Router, context: KitContext): void {
 }
 
 async function stream(ctx: Context, context: KitContext, id: string, after: number): Promise<void> {
-  const signal = connectionSignal(ctx);
+  const signal = connectionSignal(ctx, context.drain.signal);
   overhead.report(ctx);
   // Koa must not touch the response any more: the writer owns it, with its backpressure signal.
   ctx.respond = false;

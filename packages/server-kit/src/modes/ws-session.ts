@@ -4,6 +4,7 @@ import type { WebSocket } from 'ws';
 import { ChatError } from '../chat-error.js';
 import type { KitContext } from '../kit-context.js';
 import type { Principal } from '../principal.js';
+import { onAbort } from '../drain.js';
 import { pumpEvents, type EventSink } from '../stream-pump.js';
 
 /** Serves one socket: any number of runs at once, each followed with its own AbortController. */
@@ -43,13 +44,19 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
     follows.get(id)?.abort();
     const controller = new AbortController();
     follows.set(id, controller);
+    // A closing kit waits for this follow (through its terminal event) before it closes the socket, unless it stops
+    // waiting first: then the follow ends here and the client resumes elsewhere.
+    const unlink = onAbort(context.drain.signal, () => controller.abort());
     try {
       await pumpEvents(engine.follow(id, after, principal, controller.signal), sink, context.pump);
     } catch (error) {
       sendError(error, { id });
     } finally {
+      unlink();
       if (follows.get(id) === controller) follows.delete(id);
     }
+    // Delivered means handed to the socket, not merely queued in `ws`.
+    await lastSend;
   }
 
   ws.on('message', (data, isBinary) => {
@@ -67,9 +74,11 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
           ...(frame.request_id === undefined ? {} : { requestId: frame.request_id }),
           ...(frame.idempotency_key === undefined ? {} : { idempotencyKey: frame.idempotency_key }),
         };
-        engine.start(frame.request, options).then(
-          (run) => follow(run.id, -1),
-          (error: unknown) => sendError(error, tag),
+        context.drain.track(
+          engine.start(frame.request, options).then(
+            (run) => follow(run.id, -1),
+            (error: unknown) => sendError(error, tag),
+          ),
         );
         return;
       }
@@ -77,7 +86,7 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
         engine.cancel(frame.id, principal).catch((error: unknown) => sendError(error, { id: frame.id }));
         return;
       case 'resume':
-        void follow(frame.id, frame.after);
+        context.drain.track(follow(frame.id, frame.after));
         return;
       case 'ping':
         sendFrame({ type: 'pong' });

@@ -9,6 +9,8 @@ export function registerModelsRoute(router: Router, context: KitContext): void {
     const models = await context.engine.models();
     const body: ModelsResponse = { default: models.default, data: models.data };
     ctx.set('Cache-Control', 'private, max-age=60');
+    // The answer depends on the key: a browser must not serve it from cache once the key is gone or another is used.
+    if (context.authenticate) ctx.vary('Authorization');
     ctx.body = body;
   });
 }
