@@ -1,28 +1,25 @@
 import type { IncomingMessage, Server } from 'node:http';
 import { MODES, type Mode, type RequestLimits } from '@chatwire/protocol';
-import cors from '@koa/cors';
-import Router from '@koa/router';
-import type { Context, Middleware } from 'koa';
-import compose from 'koa-compose';
-import { ChatError } from './chat-error.js';
-import { createClientAddress } from './client-address.js';
+import { createFetchHandler, type FetchHandler } from './adapters/fetch.js';
+import { createKoaMiddleware, type KoaMiddleware } from './adapters/koa.js';
+import { createNodeAdapter, type NodeHandler } from './adapters/node.js';
+import { createClientAddress, type AddressedRequest } from './client-address.js';
 import { createDrain } from './drain.js';
-import { authenticateRequest } from './http/authenticate-request.js';
-import { respondError } from './http/respond-error.js';
+import { createKitCore } from './http/kit-core.js';
+import type { Route } from './http/route.js';
 import type { KitContext } from './kit-context.js';
 import { createConsoleLogger, type Logger } from './logger.js';
-import { registerPollingMode } from './modes/polling.js';
-import { registerSseMode } from './modes/sse.js';
-import { registerSyncMode } from './modes/sync.js';
+import { createKitMetrics, type KitMetrics, type KitMetricsOptions } from './metrics.js';
+import { pollingRoutes } from './modes/polling.js';
+import { sseRoutes } from './modes/sse.js';
+import { syncRoutes } from './modes/sync.js';
 import { attachWebSocketMode, type WebSocketMode, type WebSocketModeOptions } from './modes/ws.js';
 import { createApiKeyAuthenticator, type Authenticate } from './principal.js';
 import type { Provider } from './provider.js';
 import { createSimulatedProvider } from './providers/simulated.js';
-import { registerHealthRoute, registerModelsRoute, registerOpenApiRoute, registerReadyRoute } from './routes/meta.js';
-import { registerRunRoutes } from './routes/runs.js';
-import { registerTicketRoute } from './routes/ws-ticket.js';
-import { overhead } from './http/overhead.js';
-import { createKitMetrics, type KitMetricsOptions } from './metrics.js';
+import { modelsRoutes, openRoutes } from './routes/meta.js';
+import { runRoutes } from './routes/runs.js';
+import { ticketRoutes } from './routes/ws-ticket.js';
 import { createRunEngine, type RunEngine, type RunObserver } from './run-engine.js';
 import { combineObservers, createRunLogObserver } from './run-log.js';
 import { createRunLimits, type RunLimitsOptions } from './run-limits.js';
@@ -41,6 +38,8 @@ export interface ChatKitOptions {
   jobQueue?: JobQueue;
   /** Which modes to serve (default: all four). */
   modes?: readonly Mode[];
+  /** A path prefix for every route, the WS path included, e.g. `/chat` (default: none). */
+  basePath?: string;
   /** Model used when a request names none (default: the provider's). */
   defaultModel?: string;
   /** Request validation caps (`max_tokens`, message count and length). */
@@ -103,12 +102,23 @@ export interface ChatKit {
   readonly engine: RunEngine;
   /** True when API keys or an `authenticate` hook guard the routes. */
   readonly authenticated: boolean;
-  /** Error handling, CORS, `/healthz` and the authenticated API routes, ready for `app.use()`. */
-  middleware(): Middleware;
-  /** Serves the WS mode on `server` (when `ws` is among the modes). */
+  /** Koa: `app.use(kit.middleware())`. Serves the kit's routes and passes every other request on. */
+  middleware(): KoaMiddleware;
+  /**
+   * Node's request handler: `http.createServer(kit.handler())`, or Express 5 / Connect `app.use(kit.handler())`. With
+   * `next`, requests for paths the kit does not own are passed on (synchronously); without, they get a 404 JSON error.
+   */
+  handler(): NodeHandler;
+  /**
+   * The fetch-style handler, `(Request) => Promise<Response>`: Hono, Next.js route handlers, Bun.serve, Deno.serve.
+   * SSE streams as a pull-based `ReadableStream`; the request's `signal` is the client's disconnect. Paths the kit
+   * does not own get a 404 JSON error. WebSocket is Node's: use {@link ChatKit.attachWebSocket}.
+   */
+  readonly fetch: FetchHandler;
+  /** Serves the WS mode on `server` (when `ws` is among the modes), at `<basePath>/ws/chat` unless told otherwise. */
   attachWebSocket(server: Server, options?: WebSocketModeOptions): WebSocketMode;
   /** The request's client address, as rate limits see it (forwarded headers only from `trustedProxies`). */
-  clientAddress(request: IncomingMessage): string;
+  clientAddress(request: IncomingMessage | AddressedRequest): string;
   /** What the kit holds now: runs it drives, open streams by mode, and bytes written to them but not yet sent. */
   stats(): ChatKitStats;
   /**
@@ -163,73 +173,24 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     clientAddress: createClientAddress(options.trustedProxies),
     tickets: createTicketIssuer({ secret: ticketSecretFor({ ...options, apiKeys: keys }) }),
     allowedOrigins: options.allowedOrigins?.length ? new Set(options.allowedOrigins) : undefined,
+    basePath: normalizeBasePath(options.basePath),
     logger,
     drain: createDrain(),
     streams: new Map(),
   };
   const modes = new Set(options.modes ?? MODES);
-  const open = new Router();
-  registerHealthRoute(open, context);
-  registerReadyRoute(open, context);
-  registerOpenApiRoute(open, context);
-  if (metrics) {
-    metrics.trackStreams(() => countStreams(context));
-    open.get('/metrics', async (ctx) => {
-      ctx.set('Content-Type', metrics.registry.contentType);
-      ctx.body = await metrics.registry.metrics();
-    });
-  }
-  const api = new Router();
-  api.use(authenticateRequest(context));
-  if (modes.has('sync')) registerSyncMode(api, context);
-  if (modes.has('polling')) registerPollingMode(api, context);
-  if (modes.has('sse')) registerSseMode(api, context);
-  if (modes.has('ws')) registerTicketRoute(api, context);
-  registerRunRoutes(api, context);
-  registerModelsRoute(api, context);
+  const core = createKitCore({ context, routes: kitRoutes(context, modes, metrics), metrics });
+  const node = createNodeAdapter(core, context);
   const sockets: WebSocketMode[] = [];
-
-  const handleErrors: Middleware = async (ctx, next) => {
-    overhead.begin(ctx);
-    // Until its response is out, a request counts as a delivery a closing kit waits for.
-    context.drain.track(new Promise((resolve) => ctx.res.once('close', resolve)));
-    // A closing server answers what it still serves on connections it then closes: a balancer's pooled connection is
-    // not reused for a new chat this instance would refuse, and goes to another instance instead.
-    if (context.drain.closing) ctx.set('Connection', 'close');
-    try {
-      // Koa parses the URL lazily and throws on one it cannot parse (`GET http://[x/...`): refuse it as bad input.
-      requestPath(ctx);
-      await next();
-    } catch (caught) {
-      const error = ChatError.from(caught);
-      metrics?.countError(error.code);
-      if (error.code === 'internal')
-        context.logger.error({ err: describe(caught), path: requestPath(ctx, false) }, 'request failed');
-      if (ctx.respond === false || ctx.headerSent) return;
-      respondError(ctx, error);
-    }
-  };
-  const corsForApi = corsMiddleware(context.allowedOrigins);
+  if (metrics) metrics.trackStreams(() => countStreams(context));
 
   return {
     engine,
     authenticated: context.authenticate !== undefined,
     clientAddress: context.clientAddress,
-    middleware() {
-      const refusals = {
-        throw: true,
-        methodNotAllowed: () => new ChatError('method_not_allowed', 'this method is not allowed on this path'),
-        notImplemented: () => new ChatError('method_not_allowed', 'this method is not supported'),
-      };
-      return compose([
-        handleErrors,
-        corsForApi,
-        open.routes() as Middleware,
-        open.allowedMethods(refusals) as Middleware,
-        api.routes() as Middleware,
-        api.allowedMethods(refusals) as Middleware,
-      ]);
-    },
+    middleware: () => createKoaMiddleware(node),
+    handler: () => node.handler,
+    fetch: createFetchHandler(core, context),
     stats() {
       let bufferedBytes = 0;
       for (const sink of context.streams.keys()) bufferedBytes += sink.buffered;
@@ -237,7 +198,7 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     },
     attachWebSocket(server, socketOptions) {
       if (!modes.has('ws')) throw new Error('the ws mode is not enabled in this kit');
-      const mode = attachWebSocketMode(server, context, socketOptions);
+      const mode = attachWebSocketMode(server, context, { path: `${context.basePath}/ws/chat`, ...socketOptions });
       sockets.push(mode);
       return mode;
     },
@@ -255,36 +216,43 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
   };
 }
 
+/** Every route of the kit for the enabled modes: the open ones, then the API. */
+function kitRoutes(context: KitContext, modes: ReadonlySet<Mode>, metrics: KitMetrics | undefined): Route[] {
+  const routes = [...openRoutes(context)];
+  if (metrics) {
+    routes.push({
+      method: 'GET',
+      path: '/metrics',
+      open: true,
+      handle: async () => ({
+        status: 200,
+        headers: { 'Content-Type': metrics.registry.contentType },
+        body: await metrics.registry.metrics(),
+      }),
+    });
+  }
+  if (modes.has('sync')) routes.push(...syncRoutes(context));
+  if (modes.has('polling')) routes.push(...pollingRoutes(context));
+  if (modes.has('sse')) routes.push(...sseRoutes(context));
+  if (modes.has('ws')) routes.push(...ticketRoutes(context));
+  routes.push(...runRoutes(context), ...modelsRoutes(context));
+  return routes;
+}
+
 function countStreams(context: KitContext): { sse: number; ws: number } {
   const streams = { sse: 0, ws: 0 };
   for (const mode of context.streams.values()) streams[mode]++;
   return streams;
 }
 
-/** CORS for the API routes, following the same allowlist as WS origins; none configured, no CORS headers. */
-function corsMiddleware(allowed: ReadonlySet<string> | undefined): Middleware {
-  if (!allowed) return (_ctx, next) => next();
-  const handler = cors({
-    origin: (ctx) => (allowed.has(ctx.get('Origin')) ? ctx.get('Origin') : ''),
-    allowHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'Last-Event-ID'],
-    exposeHeaders: ['Retry-After', 'Location'],
-    maxAge: 600,
-  });
-  return (ctx, next) => (ctx.path.startsWith('/api/') ? handler(ctx, next) : next());
-}
-
-/** `ctx.path`, which throws for a URL Koa cannot parse: as `invalid_request`, or (`strict` false) as `?`. */
-function requestPath(ctx: Context, strict = true): string {
-  try {
-    return ctx.path;
-  } catch (error) {
-    if (!strict) return '?';
-    throw new ChatError('invalid_request', 'the request URL is malformed', { cause: error });
+/** `''`, or the prefix with one leading slash and none trailing; anything else a path cannot hold is refused. */
+function normalizeBasePath(basePath: string | undefined): string {
+  const trimmed = (basePath ?? '').replace(/\/+$/, '');
+  if (trimmed === '') return '';
+  if (!/^\/[\w\-.~/%]*$/.test(trimmed) || trimmed.includes('//')) {
+    throw new TypeError(`basePath must be a path such as "/chat", got "${basePath}"`);
   }
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return trimmed;
 }
 
 /** True for the error Koa reports when a client disconnects mid-response: a disconnect, not a failure. */

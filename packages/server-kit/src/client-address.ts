@@ -1,8 +1,14 @@
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders } from 'node:http';
 import proxyaddr from 'proxy-addr';
 
+/** What {@link ClientAddress} reads of a request: a Node `IncomingMessage`, or the same two fields from elsewhere. */
+export interface AddressedRequest {
+  headers: IncomingHttpHeaders;
+  socket: { remoteAddress?: string | undefined } | null;
+}
+
 /** The address a request comes from: its socket's, or a forwarded one vouched for by trusted proxies. */
-export type ClientAddress = (request: IncomingMessage) => string;
+export type ClientAddress = (request: AddressedRequest) => string;
 
 /**
  * Resolves client addresses, believing `X-Forwarded-For` only as far as the hops that added it are trusted: from the
@@ -31,7 +37,7 @@ export function createClientAddress(trustedProxies: readonly string[] = []): Cli
   return (request) => {
     // A socket already closed has no address; proxy-addr reads `request.socket.remoteAddress` itself.
     if (request.socket?.remoteAddress === undefined) return 'unknown';
-    return unmapped(list.length === 0 ? request.socket.remoteAddress : proxyaddr(request, trust));
+    return unmapped(list.length === 0 ? request.socket.remoteAddress : proxyaddr(request as never, trust));
   };
 }
 

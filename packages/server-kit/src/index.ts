@@ -1,4 +1,7 @@
 export { createChatKit, isClientDisconnect, type ChatKit, type ChatKitOptions, type ChatKitStats } from './chat-kit.js';
+export type { NodeHandler } from './adapters/node.js';
+export type { FetchHandler, FetchHandlerOptions } from './adapters/fetch.js';
+export type { KoaContextLike, KoaMiddleware } from './adapters/koa.js';
 export { ChatError, type ChatErrorOptions } from './chat-error.js';
 export type { Provider, ProviderChunk, ProviderRequest } from './provider.js';
 export type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from './store.js';
@@ -29,7 +32,7 @@ export {
   type TicketIssuer,
   type TicketIssuerOptions,
 } from './ws-ticket.js';
-export { createClientAddress, type ClientAddress } from './client-address.js';
+export { createClientAddress, type AddressedRequest, type ClientAddress } from './client-address.js';
 export { WS_SUBPROTOCOL } from './modes/ws-handshake.js';
 export { coalesceTokens } from './stream-pump.js';
 export { createConsoleLogger, type Logger } from './logger.js';

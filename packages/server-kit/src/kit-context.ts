@@ -10,6 +10,8 @@ import type { TicketIssuer } from './ws-ticket.js';
 /** What every mode's handlers share: the engine and the resolved options. */
 export interface KitContext {
   engine: RunEngine;
+  /** The prefix of every route (`''` or `/prefix`). */
+  basePath: string;
   limits: RequestLimits;
   bodyLimitBytes: number;
   /** Longest `?wait=` a poll may ask for, in seconds. */

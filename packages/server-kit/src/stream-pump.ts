@@ -13,6 +13,12 @@ export interface EventSink {
   destroy(): void;
 }
 
+/** An {@link EventSink} that is a whole response (SSE): ended once the stream is done. */
+export interface EndableSink extends EventSink {
+  /** Ends the response (nothing more will be sent). */
+  end(): void;
+}
+
 /** Options of {@link pumpEvents}. */
 export interface PumpOptions {
   /** Above this many unsent bytes the connection is dropped (default 1 MiB). */

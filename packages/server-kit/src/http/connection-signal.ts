@@ -1,22 +1,22 @@
-import type { Context } from 'koa';
 import { onAbort } from '../drain.js';
 
 /**
- * An AbortSignal that aborts when the client goes away before the response is finished, so whatever the request
- * started (a wait, a follow, a sync run) stops with it; and, given `until` (a closing kit's drain signal), when that
- * aborts, so a follow or wait that would outlive the server ends while the connection is still open.
+ * A signal that aborts with the request's connection (the client went away) or with `until` (a closing kit's drain
+ * signal), so a follow or wait that would outlive the server ends while the connection is still open. `release`
+ * stops listening to `until` once the response is done.
  */
-export function connectionSignal(ctx: Context, until?: AbortSignal): AbortSignal {
+export function connectionSignal(
+  connection: AbortSignal,
+  until: AbortSignal,
+): { signal: AbortSignal; release(): void } {
   const controller = new AbortController();
-  const { res } = ctx;
-  if (res.destroyed) {
-    controller.abort();
-    return controller.signal;
-  }
-  const unlink = until ? onAbort(until, () => controller.abort()) : undefined;
-  res.once('close', () => {
-    unlink?.();
-    if (!res.writableFinished) controller.abort();
-  });
-  return controller.signal;
+  const unlinkConnection = onAbort(connection, () => controller.abort());
+  const unlinkUntil = onAbort(until, () => controller.abort());
+  return {
+    signal: controller.signal,
+    release() {
+      unlinkConnection();
+      unlinkUntil();
+    },
+  };
 }

@@ -1,6 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { formatSseComment, formatSseEvent } from '@chatwire/protocol';
-import type { EventSink } from '../stream-pump.js';
+import type { EndableSink } from '../stream-pump.js';
 
 /** Options of {@link createSseWriter}. */
 export interface SseWriterOptions {
@@ -8,13 +8,12 @@ export interface SseWriterOptions {
   heartbeatMs?: number;
   /** Unsent bytes above which `send` reports the connection backed up (default: Node's stream high-water mark). */
   highWaterBytes?: number;
+  /** More response headers (CORS, say). */
+  headers?: Record<string, string>;
 }
 
 /** An {@link EventSink} over one `text/event-stream` response. */
-export interface SseWriter extends EventSink {
-  /** Ends the response. */
-  end(): void;
-}
+export type SseWriter = EndableSink;
 
 /**
  * A small SSE writer over the raw response. Written here instead of using `koa-sse-stream` 0.2.0, which drops
@@ -25,6 +24,7 @@ export function createSseWriter(res: ServerResponse, options: SseWriterOptions =
   const heartbeatMs = options.heartbeatMs ?? 15_000;
   let closed = false;
   res.writeHead(200, {
+    ...options.headers,
     'Content-Type': 'text/event-stream; charset=utf-8',
     'Cache-Control': 'no-cache, no-transform',
     Connection: 'keep-alive',

@@ -1,7 +1,7 @@
-import type { Context } from 'koa';
 import type { KitContext } from '../kit-context.js';
 import type { Principal } from '../principal.js';
 import type { StartedRun } from '../run-engine.js';
+import type { KitRequest } from './kit-request.js';
 import { readChatRequest } from './read-chat-request.js';
 import { idempotencyKeyOf, requestPrincipal } from './request-principal.js';
 
@@ -10,15 +10,15 @@ import { idempotencyKeyOf, requestPrincipal } from './request-principal.js';
  * `engine.start` in that mode. Failures are `ChatError`s answered before any response starts.
  */
 export async function startRunFromRequest(
-  ctx: Context,
+  request: KitRequest,
   context: KitContext,
   mode: 'sync' | 'polling' | 'sse',
   signal?: AbortSignal,
 ): Promise<{ run: StartedRun; principal: Principal }> {
-  const principal = requestPrincipal(ctx);
-  const idempotencyKey = idempotencyKeyOf(ctx);
-  const request = await readChatRequest(ctx, context);
-  const run = await context.engine.start(request, {
+  const principal = requestPrincipal(request);
+  const idempotencyKey = idempotencyKeyOf(request);
+  const chat = await readChatRequest(request, context);
+  const run = await context.engine.start(chat, {
     mode,
     principal,
     ...(signal ? { signal } : {}),

@@ -1,10 +1,9 @@
 import { isFinalStatus, type AsyncChatAccepted } from '@chatwire/protocol';
-import type Router from '@koa/router';
-import type { Context } from 'koa';
 import { connectionSignal } from '../http/connection-signal.js';
-import { overhead } from '../http/overhead.js';
-import { afterParameter, waitParameter } from '../http/query.js';
+import { jsonResponse, type KitRequest, type KitResponse } from '../http/kit-request.js';
+import { afterParameter, queryValue, waitParameter } from '../http/query.js';
 import { requestPrincipal } from '../http/request-principal.js';
+import type { Route } from '../http/route.js';
 import { startRunFromRequest } from '../http/start-run.js';
 import type { KitContext } from '../kit-context.js';
 
@@ -12,18 +11,25 @@ import type { KitContext } from '../kit-context.js';
  * `POST /api/async/chat` (202 + `Location`) and `GET /api/async/status/:task_id` with `?after=SEQ` (the newer events)
  * and `?wait=SECONDS` (long polling).
  */
-export function registerPollingMode(router: Router, context: KitContext): void {
-  router.post('/api/async/chat', async (ctx) => {
-    const { run } = await startRunFromRequest(ctx, context, 'polling');
-    // A retried create (same Idempotency-Key) gets the same task, whatever its status by now.
-    const body: AsyncChatAccepted = { task_id: run.id, status: 'pending' };
-    ctx.status = 202;
-    ctx.set('Location', `${ctx.path.replace(/\/chat\/?$/, '')}/status/${run.id}`);
-    ctx.set('Retry-After', '1');
-    ctx.body = body;
-    overhead.report(ctx);
-  });
-  router.get('/api/async/status/:task_id', (ctx) => respondSnapshot(ctx, context, ctx.params.task_id ?? ''));
+export function pollingRoutes(context: KitContext): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/api/async/chat',
+      async handle(request) {
+        const { run } = await startRunFromRequest(request, context, 'polling');
+        // A retried create (same Idempotency-Key) gets the same task, whatever its status by now.
+        const body: AsyncChatAccepted = { task_id: run.id, status: 'pending' };
+        const location = `${context.basePath}/api/async/status/${run.id}`;
+        return jsonResponse(body, 202, { Location: location, 'Retry-After': '1' });
+      },
+    },
+    {
+      method: 'GET',
+      path: '/api/async/status/:task_id',
+      handle: (request, params) => respondSnapshot(request, context, params.task_id ?? ''),
+    },
+  ];
 }
 
 /**
@@ -31,27 +37,30 @@ export function registerPollingMode(router: Router, context: KitContext): void {
  * without `after`, newer than when the request arrived), the run ends, or the wait runs out. While the kit is closing,
  * a held poll holds until its run ends, so its answer is the last one the poller needs from this instance.
  */
-export async function respondSnapshot(ctx: Context, context: KitContext, id: string): Promise<void> {
+export async function respondSnapshot(request: KitRequest, context: KitContext, id: string): Promise<KitResponse> {
   const { engine, drain } = context;
-  const principal = requestPrincipal(ctx);
-  const after = afterParameter(ctx.query.after);
-  const waitMs = waitParameter(ctx.query.wait, context.maxWaitSeconds);
+  const principal = requestPrincipal(request);
+  const after = afterParameter(queryValue(request.query, 'after'));
+  const waitMs = waitParameter(queryValue(request.query, 'wait'), context.maxWaitSeconds);
   let snapshot = await engine.snapshot(id, principal, after);
   if (waitMs > 0 && !isFinalStatus(snapshot.status)) {
     const newer = after ?? snapshot.last_seq;
     const until = performance.now() + waitMs;
-    const signal = connectionSignal(ctx, drain.signal);
-    overhead.pause(ctx);
-    while (!isFinalStatus(snapshot.status) && (snapshot.last_seq <= newer || drain.closing) && !signal.aborted) {
-      const timeoutMs = until - performance.now();
-      if (timeoutMs <= 0) break;
-      await engine.waitForEvents(id, Math.max(newer, snapshot.last_seq), { timeoutMs, signal });
-      snapshot = await engine.snapshot(id, principal, after);
+    const { signal, release } = connectionSignal(request.signal, drain.signal);
+    request.timing.pause();
+    try {
+      while (!isFinalStatus(snapshot.status) && (snapshot.last_seq <= newer || drain.closing) && !signal.aborted) {
+        const timeoutMs = until - performance.now();
+        if (timeoutMs <= 0) break;
+        await engine.waitForEvents(id, Math.max(newer, snapshot.last_seq), { timeoutMs, signal });
+        snapshot = await engine.snapshot(id, principal, after);
+      }
+    } finally {
+      release();
+      request.timing.resume();
     }
-    overhead.resume(ctx);
   }
-  if (!isFinalStatus(snapshot.status)) ctx.set('Retry-After', '1');
-  ctx.set('Cache-Control', 'no-store');
-  ctx.body = snapshot;
-  overhead.report(ctx);
+  const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
+  if (!isFinalStatus(snapshot.status)) headers['Retry-After'] = '1';
+  return jsonResponse(snapshot, 200, headers);
 }

@@ -1,23 +1,34 @@
 import { isFinalStatus, type RunSnapshot } from '@chatwire/protocol';
-import type Router from '@koa/router';
+import { jsonResponse } from '../http/kit-request.js';
 import { requestPrincipal } from '../http/request-principal.js';
+import type { Route } from '../http/route.js';
 import type { KitContext } from '../kit-context.js';
 import type { Principal } from '../principal.js';
 import { respondSnapshot } from '../modes/polling.js';
 import type { RunEngine } from '../run-engine.js';
 
 /** `GET /api/runs/:id` (the async status snapshot, same `after`/`wait`) and `POST /api/runs/:id/cancel`. */
-export function registerRunRoutes(router: Router, context: KitContext): void {
+export function runRoutes(context: KitContext): Route[] {
   const { engine } = context;
-  router.get('/api/runs/:id', (ctx) => respondSnapshot(ctx, context, ctx.params.id ?? ''));
-  router.post('/api/runs/:id/cancel', async (ctx) => {
-    const id = ctx.params.id ?? '';
-    const principal = requestPrincipal(ctx);
-    const cancelled = await engine.cancel(id, principal);
-    // The run's writer appends the terminal event right after aborting upstream; answer with that settled state.
-    const snapshot = cancelled ? await settled(engine, id, principal, 2000) : await engine.snapshot(id, principal);
-    ctx.body = { id, cancelled, status: snapshot.status };
-  });
+  return [
+    {
+      method: 'GET',
+      path: '/api/runs/:id',
+      handle: (request, params) => respondSnapshot(request, context, params.id ?? ''),
+    },
+    {
+      method: 'POST',
+      path: '/api/runs/:id/cancel',
+      async handle(request, params) {
+        const id = params.id ?? '';
+        const principal = requestPrincipal(request);
+        const cancelled = await engine.cancel(id, principal);
+        // The run's writer appends the terminal event right after aborting upstream; answer with that settled state.
+        const snapshot = cancelled ? await settled(engine, id, principal, 2000) : await engine.snapshot(id, principal);
+        return jsonResponse({ id, cancelled, status: snapshot.status });
+      },
+    },
+  ];
 }
 
 async function settled(engine: RunEngine, id: string, principal: Principal, timeoutMs: number): Promise<RunSnapshot> {

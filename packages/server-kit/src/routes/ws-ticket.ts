@@ -1,11 +1,16 @@
-import type Router from '@koa/router';
+import { jsonResponse } from '../http/kit-request.js';
 import { requestPrincipal } from '../http/request-principal.js';
+import type { Route } from '../http/route.js';
 import type { KitContext } from '../kit-context.js';
 
 /** `POST /api/ws/ticket`: a short-lived ticket to open `/ws/chat?ticket=...` where no header can carry the key. */
-export function registerTicketRoute(router: Router, context: KitContext): void {
-  router.post('/api/ws/ticket', (ctx) => {
-    ctx.set('Cache-Control', 'no-store');
-    ctx.body = context.tickets.issue(requestPrincipal(ctx));
-  });
+export function ticketRoutes(context: KitContext): Route[] {
+  return [
+    {
+      method: 'POST',
+      path: '/api/ws/ticket',
+      handle: (request) =>
+        jsonResponse(context.tickets.issue(requestPrincipal(request)), 200, { 'Cache-Control': 'no-store' }),
+    },
+  ];
 }

@@ -1,0 +1,1 @@
+export { chatKitPlugin, type ChatKitPluginOptions } from './adapters/fastify.js';
