@@ -6,7 +6,7 @@ import { createRedisBackend } from '../src/redis.js';
 import { observeProvider } from './helpers/observed-provider.js';
 import { nextFrame, openSocket, post, rawChat, readSse, type RawOutcome } from './helpers/raw-modes.js';
 import { startRedisServer } from './helpers/redis-server.js';
-import { startKit, type TestServer } from './helpers/start-kit.js';
+import { ADAPTERS, startKit, type Adapter, type TestServer } from './helpers/start-kit.js';
 
 // A slow model (50 tokens/s) so a run is still going when a test cancels it.
 const slowProfile = { tokensPerSecond: 50, firstTokenMs: { min: 5, max: 5 }, burstIntervalMs: 20 };
@@ -16,17 +16,27 @@ const provider = observeProvider(
 const request = { message: 'Explain how server-sent events differ from WebSockets, with a list.' };
 let server: TestServer;
 
-/** The same suite runs on each store: in memory, and on a real redis-server with the BullMQ queue (one instance). */
-const backends: Array<[string, () => Promise<{ options: ChatKitOptions; stop(): Promise<void> }>]> = [
-  ['memory', async () => ({ options: {}, stop: async () => {} })],
-  [
-    'redis',
-    async () => {
-      const redis = await startRedisServer();
-      return { options: createRedisBackend({ url: redis.url }), stop: () => redis.stop() };
-    },
-  ],
+/**
+ * The same suite runs through every adapter (Koa, node:http, Express 5, Fastify 5, Hono via kit.fetch) on the memory
+ * store, once under a basePath, and on a real redis-server with the BullMQ queue (one instance).
+ */
+interface Setup {
+  store: 'memory' | 'redis';
+  adapter: Adapter;
+  basePath?: string;
+}
+const setups: Array<[string, Setup]> = [
+  ...ADAPTERS.map((adapter): [string, Setup] => [`${adapter}, memory store`, { store: 'memory', adapter }]),
+  ['express under basePath /chat, memory store', { store: 'memory', adapter: 'express', basePath: '/chat' }],
+  ['hono under basePath /v1/chat, memory store', { store: 'memory', adapter: 'hono', basePath: '/v1/chat' }],
+  ['koa, redis store', { store: 'redis', adapter: 'koa' }],
 ];
+
+async function startBackend(store: Setup['store']): Promise<{ options: ChatKitOptions; stop(): Promise<void> }> {
+  if (store === 'memory') return { options: {}, stop: async () => {} };
+  const redis = await startRedisServer();
+  return { options: createRedisBackend({ url: redis.url }), stop: () => redis.stop() };
+}
 
 async function expected(body: { message: string; model?: string }): Promise<string> {
   let text = '';
@@ -49,12 +59,15 @@ function expectWellFormed(events: RunEvent[]): void {
   expect(events.at(-1)).toBe(terminal[0]);
 }
 
-describe.each(backends)('%s store', (name, backend) => {
+describe.each(setups)('%s', (_label, setup) => {
+  const name = setup.store;
   let stopBackend: () => Promise<void>;
   beforeAll(async () => {
-    const started = await backend();
+    const started = await startBackend(setup.store);
     stopBackend = started.stop;
-    server = await startKit({ provider, bodyLimitBytes: 64 * 1024, wsMaxPayloadBytes: 64 * 1024, ...started.options });
+    const options: ChatKitOptions = { provider, bodyLimitBytes: 64 * 1024, wsMaxPayloadBytes: 64 * 1024 };
+    if (setup.basePath) options.basePath = setup.basePath;
+    server = await startKit({ ...options, ...started.options }, setup.adapter);
   });
   afterAll(async () => {
     await server.close();
