@@ -74,6 +74,11 @@ export interface RunEngine {
   snapshot(id: string, principal: Principal, after?: number): Promise<RunSnapshot>;
   /** Resolves when run `id` has an event with seq > `after`, has ended, or the wait runs out. */
   waitForEvents(id: string, after: number, options: { timeoutMs: number; signal?: AbortSignal }): Promise<void>;
+  /**
+   * Counts a reader of a streaming (SSE or WS) run that is not a follower, such as a long poll continuing it after a
+   * client switched transports, so the disconnect policy does not cancel the run under it. Returns the release.
+   */
+  attachReader(id: string): () => void;
   /** Cancels a run started in any mode; false when it had already ended. Throws `not_found`. */
   cancel(id: string, principal: Principal): Promise<boolean>;
   activeRuns(): number;
@@ -262,6 +267,8 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       await store.waitForEvents(id, after, signal ? { timeoutMs, signal } : { timeoutMs });
       await nextTurn();
     },
+
+    attachReader: (id) => policy.attach(id),
 
     async cancel(id, principal) {
       await owned(id, principal);

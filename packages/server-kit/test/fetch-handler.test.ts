@@ -28,10 +28,10 @@ const chat = (signal?: AbortSignal) =>
     ...(signal ? { signal } : {}),
   });
 
-async function readEvents(body: ReadableStream<Uint8Array>, stopAfter = Number.POSITIVE_INFINITY) {
+async function readEvents(response: Response, stopAfter = Number.POSITIVE_INFINITY) {
   const events: RunEvent[] = [];
   const parser = createParser({ onEvent: (message) => events.push(JSON.parse(message.data) as RunEvent) });
-  const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
   while (events.length < stopAfter) {
     const { value, done } = await reader.read();
     if (done) break;
@@ -54,7 +54,7 @@ describe('kit.fetch', () => {
     expect(bufferedBytes).toBeGreaterThan(0);
     // The high-water mark plus the one batch that crossed it; the whole answer is about 37 KB of SSE.
     expect(bufferedBytes).toBeLessThan(16 * 1024);
-    const { events } = await readEvents(response.body!);
+    const { events } = await readEvents(response);
     expect(events.map((event) => event.seq)).toEqual([...events.map((event) => event.seq)].sort((a, b) => a - b));
     expect(events[0]?.type).toBe('start');
     expect(events.at(-1)?.type).toBe('done');
@@ -69,7 +69,7 @@ describe('kit.fetch', () => {
     const kit = createKit();
     const controller = new AbortController();
     const response = await kit.fetch(chat(controller.signal));
-    await readEvents(response.body!, 2);
+    await readEvents(response, 2);
     expect(kit.stats().streams.sse).toBe(1);
     controller.abort();
     for (let tries = 0; kit.stats().streams.sse > 0 && tries < 100; tries++) await sleep(10);
@@ -79,7 +79,7 @@ describe('kit.fetch', () => {
   it('stops following when the consumer cancels the body', async () => {
     const kit = createKit();
     const response = await kit.fetch(chat());
-    const { reader } = await readEvents(response.body!, 2);
+    const { reader } = await readEvents(response, 2);
     await reader.cancel();
     for (let tries = 0; kit.stats().streams.sse > 0 && tries < 100; tries++) await sleep(10);
     expect(kit.stats().streams.sse).toBe(0);

@@ -47,6 +47,8 @@ export async function respondSnapshot(request: KitRequest, context: KitContext, 
     const newer = after ?? snapshot.last_seq;
     const until = performance.now() + waitMs;
     const { signal, release } = connectionSignal(request.signal, drain.signal);
+    // A streaming run read by polls (a client that switched transports) keeps a reader while a poll waits.
+    const releaseReader = snapshot.mode === 'sse' || snapshot.mode === 'ws' ? engine.attachReader(id) : undefined;
     request.timing.pause();
     try {
       while (!isFinalStatus(snapshot.status) && (snapshot.last_seq <= newer || drain.closing) && !signal.aborted) {
@@ -57,6 +59,7 @@ export async function respondSnapshot(request: KitRequest, context: KitContext, 
       }
     } finally {
       release();
+      releaseReader?.();
       request.timing.resume();
     }
   }
