@@ -6,7 +6,9 @@ import { createHttpClient } from './http-client.js';
 import { resolveRetryPolicy, type RetryOptions } from './retry.js';
 import type { Connection } from './connection.js';
 import { createSocketConnection } from './socket-connection.js';
-import type { Transport } from './transport.js';
+import type { ChatMode, Transport } from './transport.js';
+import { createModeMemory, type ModeStorage } from './mode-memory.js';
+import { createAutoTransport } from './transports/auto.js';
 import { createPollingTransport } from './transports/polling.js';
 import { createSseTransport } from './transports/sse.js';
 import { createSyncTransport } from './transports/sync.js';
@@ -54,11 +56,26 @@ export interface ChatClientOptions {
   socketIdleMs?: number;
   /** How long `cancel()` waits for the server to confirm before ending the stream anyway (default 5 s). */
   cancelTimeoutMs?: number;
+  /** Auto mode: a WebSocket not open within this falls back to SSE (default 3 s). */
+  webSocketConnectTimeoutMs?: number;
+  /** Auto mode: an SSE response with no event within this is checked for buffering (default 2 s). */
+  bufferingTimeoutMs?: number;
+  /** Auto mode: how long a fallback is remembered before the better transports are tried again (default 5 min). */
+  reprobeAfterMs?: number;
+  /**
+   * Auto mode: where what worked is remembered per server (default: `sessionStorage` in browsers, else this client's
+   * memory).
+   */
+  modeStorage?: ModeStorage;
 }
 
 /** Options of {@link ChatClient.chat}: the protocol's request fields, plus how to deliver it. */
 export interface ChatOptions extends ChatRequest {
-  mode: Mode;
+  /**
+   * How to deliver it: `auto` (WebSocket, else SSE, else polling, switching mid-answer when a transport fails or an
+   * intermediary buffers it), or one of the protocol's modes.
+   */
+  mode: ChatMode;
   /** Aborting it cancels the chat, like {@link ChatStream.cancel}. */
   signal?: AbortSignal;
   /**
@@ -69,8 +86,8 @@ export interface ChatOptions extends ChatRequest {
   idempotencyKey?: string;
 }
 
-/** The modes that can follow an existing run (sync mode has no event stream). */
-export type ResumeMode = Exclude<Mode, 'sync'>;
+/** The modes that can follow an existing run (sync mode has no event stream), and `auto`. */
+export type ResumeMode = Exclude<ChatMode, 'sync'>;
 
 /** Options of {@link ChatClient.resume}. */
 export interface ResumeOptions {
@@ -144,16 +161,31 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
     keepAliveMs: options.keepAliveMs ?? 25_000,
     idleCloseMs: options.socketIdleMs ?? 15_000,
   });
-  const transports: Record<Mode, Transport> = {
-    sync: createSyncTransport({ http }),
+  const streaming = {
     polling: createPollingTransport({ http, retry, waitSeconds: options.pollWaitSeconds ?? 20 }),
     sse: createSseTransport({ http, retry, idleTimeoutMs: options.sseIdleTimeoutMs ?? 45_000 }),
     ws: createWebSocketTransport({ connection, http }),
   };
+  const transports: Record<ChatMode, Transport> = {
+    sync: createSyncTransport({ http }),
+    ...streaming,
+    auto: createAutoTransport({
+      transports: streaming,
+      connection,
+      http,
+      memory: createModeMemory({
+        baseUrl: options.baseUrl,
+        storage: options.modeStorage,
+        reprobeAfterMs: options.reprobeAfterMs ?? 5 * 60_000,
+      }),
+      webSocketConnectTimeoutMs: options.webSocketConnectTimeoutMs ?? 3000,
+      bufferingTimeoutMs: options.bufferingTimeoutMs ?? 2000,
+    }),
+  };
   const cancelTimeoutMs = options.cancelTimeoutMs ?? 5000;
 
   function pick(mode: unknown): Transport {
-    if (!isMode(mode)) throw new TypeError(`mode must be one of ${MODES.join(', ')}`);
+    if (mode !== 'auto' && !isMode(mode)) throw new TypeError(`mode must be auto or one of ${MODES.join(', ')}`);
     return transports[mode];
   }
 
@@ -200,7 +232,7 @@ export function createChatClient(options: ChatClientOptions): ChatClient {
       return http.readJson<ModelsResponse>(response);
     },
     close() {
-      for (const transport of Object.values(transports)) transport.close?.();
+      for (const transport of Object.values(streaming)) transport.close?.();
     },
   };
 }

@@ -1,11 +1,34 @@
 import type { Mode } from '@chatwire/protocol';
 
+/** Why `mode: 'auto'` left a transport. */
+export type FallbackReason =
+  /** The WebSocket upgrade was refused (HTTP 4xx/5xx on the handshake, or the connection failed at once). */
+  | 'ws_refused'
+  /** The WebSocket did not open within `webSocketConnectTimeoutMs`. */
+  | 'ws_timeout'
+  /** The WebSocket dropped mid-answer and could not be reopened in time. */
+  | 'ws_lost'
+  /** The SSE response delivered no event within `bufferingTimeoutMs` while the run moved on: something buffers it. */
+  | 'sse_buffered'
+  /** The SSE request failed, or was not answered with an event stream. */
+  | 'sse_failed';
+
+/** One switch of transport in an auto-mode chat. */
+export interface Fallback {
+  from: Mode;
+  to: Mode;
+  reason: FallbackReason;
+}
+
 /**
  * What one chat cost on the wire, updated live as it runs, so apps can compare modes. Times are measured from the
  * `chat()` (or `resume()`) call with the client's `now` clock.
  */
 export interface ChatStats {
+  /** The transport that delivered the end of the answer (while it runs: the one in use). */
   readonly mode: Mode;
+  /** The switches an auto-mode chat made, in order; empty when nothing had to change (and in plain modes). */
+  readonly fallbacks: readonly Fallback[];
   /** Milliseconds until the first `token` event arrived; undefined until then (or when the answer is empty). */
   readonly timeToFirstTokenMs: number | undefined;
   /** Milliseconds until the run ended (answer, error or cancel); undefined while it runs. */
@@ -28,6 +51,10 @@ export interface StatsRecorder {
   received(bytes: number): void;
   /** A connection was re-established to resume the run. */
   reconnect(): void;
+  /** Auto mode picked its first transport. */
+  using(mode: Mode): void;
+  /** Auto mode switched transports. */
+  switched(fallback: Fallback): void;
 }
 
 /** Mutable stats behind a {@link ChatStats} view. */
@@ -40,7 +67,7 @@ export interface StatsTracker {
   end(): void;
 }
 
-/** Creates the stats of one chat, timed from now. */
+/** Creates the stats of one chat, timed from now (auto mode: `mode` is its first candidate until it picks). */
 export function createStatsTracker(mode: Mode, now: () => number): StatsTracker {
   const startedAt = now();
   const stats: { -readonly [K in keyof ChatStats]: ChatStats[K] } = {
@@ -51,6 +78,7 @@ export function createStatsTracker(mode: Mode, now: () => number): StatsTracker 
     bytesReceived: 0,
     reconnects: 0,
     tokens: 0,
+    fallbacks: [],
   };
   return {
     stats,
@@ -58,6 +86,11 @@ export function createStatsTracker(mode: Mode, now: () => number): StatsTracker 
       request: () => void stats.requests++,
       received: (bytes) => void (stats.bytesReceived += bytes),
       reconnect: () => void stats.reconnects++,
+      using: (mode) => void (stats.mode = mode),
+      switched(fallback) {
+        stats.fallbacks = [...stats.fallbacks, fallback];
+        stats.mode = fallback.to;
+      },
     },
     token() {
       stats.tokens++;

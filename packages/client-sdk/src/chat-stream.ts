@@ -2,7 +2,7 @@ import type { DoneEvent, FinishReason, Mode, RunEvent, StartEvent, TokenEvent, U
 import { cancelledError, ChatError, isChatError } from './chat-error.js';
 import { createStatsTracker, type ChatStats } from './chat-stats.js';
 import { unrefTimer } from './retry.js';
-import type { Transport, TransportContext } from './transport.js';
+import type { ChatMode, Transport, TransportContext } from './transport.js';
 
 /** The events a chat stream yields: the protocol's `start`, `token` and `done`. A run's `error` event is thrown as a `ChatError`. */
 export type ChatEvent = StartEvent | TokenEvent | DoneEvent;
@@ -24,7 +24,8 @@ export interface ChatResult {
  * `ChatError`s. Leaving a loop early does not stop the run; `cancel()` does.
  */
 export interface ChatStream extends AsyncIterable<ChatEvent> {
-  readonly mode: Mode;
+  /** The mode asked for (`auto` included); `stats.mode` is the transport actually delivering. */
+  readonly mode: ChatMode;
   /** The run id once known (sync mode: when the answer arrives). */
   readonly runId: string | undefined;
   /** Live measurements of this chat. */
@@ -60,7 +61,7 @@ export interface ChatStreamOptions {
 export function createChatStream(options: ChatStreamOptions): ChatStream {
   const { transport } = options;
   const hard = new AbortController();
-  const tracker = createStatsTracker(transport.mode, options.now);
+  const tracker = createStatsTracker(transport.mode === 'auto' ? 'ws' : transport.mode, options.now);
   const context: TransportContext = {
     signal: hard.signal,
     stats: tracker.recorder,

@@ -7,7 +7,7 @@ export {
   type ResumeOptions,
 } from './chat-client.js';
 export type { ChatEvent, ChatResult, ChatStream } from './chat-stream.js';
-export type { ChatStats, StatsRecorder } from './chat-stats.js';
+export type { ChatStats, Fallback, FallbackReason, StatsRecorder } from './chat-stats.js';
 export {
   CLIENT_ERROR_CODES,
   ChatError,
@@ -18,7 +18,8 @@ export {
 } from './chat-error.js';
 export type { Connection, ConnectionState } from './connection.js';
 export type { RetryOptions } from './retry.js';
-export type { Transport, TransportContext } from './transport.js';
+export type { ChatMode, Transport, TransportContext } from './transport.js';
+export type { ModeStorage } from './mode-memory.js';
 export type { WebSocketAuth, WebSocketConstructor, WebSocketLike } from './web-socket.js';
 export {
   MODES,

@@ -15,8 +15,11 @@ export interface RunListener {
 
 /** A run's registration on the shared socket. */
 export interface RunHandle {
-  /** Stops routing to the listener; a run that has not ended is cancelled on the server. */
-  detach(): void;
+  /**
+   * Stops routing to the listener; a run that has not ended is cancelled on the server, unless `keepRun` (auto mode
+   * goes on reading it over another transport).
+   */
+  detach(keepRun?: boolean): void;
 }
 
 /** Options of {@link createRunRouter}. */
@@ -56,6 +59,8 @@ interface Entry {
   frame?: ClientFrame;
   lastSeq: number;
   detached: boolean;
+  /** Detached without cancelling the run. */
+  kept: boolean;
   needsResume: boolean;
   dropped: boolean;
 }
@@ -77,6 +82,7 @@ export function createRunRouter(options: RunRouterOptions): RunRouter {
     listener,
     lastSeq: -1,
     detached: false,
+    kept: false,
     needsResume: false,
     dropped: false,
     ...fields,
@@ -118,13 +124,15 @@ export function createRunRouter(options: RunRouterOptions): RunRouter {
 
   function handle(item: Entry): RunHandle {
     return {
-      detach() {
+      detach(keepRun = false) {
         if (item.detached) return;
         item.detached = true;
+        item.kept = keepRun;
         if (awaiting === item) return; // its `start` will tell which run to cancel
         const wasFollowed = item.id !== undefined && runs.get(item.id)?.includes(item) === true;
         remove(item);
-        if (wasFollowed && item.id !== undefined && !runs.has(item.id)) options.send({ type: 'cancel', id: item.id });
+        if (wasFollowed && !keepRun && item.id !== undefined && !runs.has(item.id))
+          options.send({ type: 'cancel', id: item.id });
         settle();
       },
     };
@@ -154,8 +162,8 @@ export function createRunRouter(options: RunRouterOptions): RunRouter {
         awaiting = undefined;
         started.id = event.id;
         delete started.frame;
-        if (started.detached) options.send({ type: 'cancel', id: event.id });
-        else follow(started);
+        if (!started.detached) follow(started);
+        else if (!started.kept) options.send({ type: 'cancel', id: event.id });
       }
       const list = runs.get(event.id) ?? [];
       for (const item of list) {

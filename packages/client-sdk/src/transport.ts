@@ -1,4 +1,7 @@
 import type { ChatRequest, Mode, RunEvent } from '@chatwire/protocol';
+
+/** How a chat is delivered: one of the protocol's four modes, or `auto` (the client picks, and switches if needed). */
+export type ChatMode = Mode | 'auto';
 import type { StatsRecorder } from './chat-stats.js';
 
 /** What a transport gets for one run. */
@@ -17,7 +20,7 @@ export interface TransportContext {
  * poll). It throws a `ChatError` for failures that are not run events (a refused request, an unrecoverable drop).
  */
 export interface Transport {
-  readonly mode: Mode;
+  readonly mode: ChatMode;
   /** Creates a run and yields its events from seq 0. */
   start(request: ChatRequest, context: TransportContext): AsyncIterable<RunEvent>;
   /** Yields the events of run `runId` with seq > `after`, then follows it to its end. Absent in sync mode. */
@@ -29,4 +32,17 @@ export interface Transport {
   cancel?(runId: string, context: TransportContext): Promise<void>;
   /** Releases what the transport holds for all runs (the shared socket). */
   close?(): void;
+}
+
+/**
+ * The abort reason auto mode gives a transport it leaves for another: the run goes on (a WebSocket does not cancel it),
+ * only this transport stops reading it.
+ */
+export class TransportHandover extends Error {
+  override readonly name = 'TransportHandover';
+}
+
+/** True for a {@link TransportHandover} abort reason. */
+export function isHandover(reason: unknown): reason is TransportHandover {
+  return reason instanceof TransportHandover;
 }

@@ -4,7 +4,7 @@ import { createEventQueue } from '../event-queue.js';
 import type { HttpClient } from '../http-client.js';
 import type { RunHandle, RunListener } from '../run-router.js';
 import type { SocketConnection } from '../socket-connection.js';
-import type { Transport, TransportContext } from '../transport.js';
+import { isHandover, type Transport, type TransportContext } from '../transport.js';
 
 /** Options of {@link createWebSocketTransport}. */
 export interface WebSocketTransportOptions {
@@ -40,7 +40,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): Tr
     context.signal.addEventListener(
       'abort',
       () => {
-        handle.detach();
+        handle.detach(isHandover(context.signal.reason));
         queue.fail(context.signal.reason);
       },
       { once: true },
