@@ -1,4 +1,4 @@
-import { isMode, isRunIdShape, MODES, type ChatRequest, type Mode, type ModelsResponse } from '@chatwire/protocol';
+import { isMode, isRunIdShape, MODES, type ChatRequest, type ModelsResponse } from '@chatwire/protocol';
 import { cancelRun } from './cancel-run.js';
 import { ChatError } from './chat-error.js';
 import { createChatStream, type ChatStream } from './chat-stream.js';

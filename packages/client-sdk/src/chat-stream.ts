@@ -1,4 +1,4 @@
-import type { DoneEvent, FinishReason, Mode, RunEvent, StartEvent, TokenEvent, Usage } from '@chatwire/protocol';
+import type { DoneEvent, FinishReason, RunEvent, StartEvent, TokenEvent, Usage } from '@chatwire/protocol';
 import { cancelledError, ChatError, isChatError } from './chat-error.js';
 import { createStatsTracker, type ChatStats } from './chat-stats.js';
 import { unrefTimer } from './retry.js';
