@@ -44,10 +44,10 @@ function memoryStorage() {
 
 function untilState(session: ChatSession, check: (state: ChatSessionState) => boolean): Promise<ChatSessionState> {
   return new Promise((resolve) => {
-    let stop: (() => void) | undefined;
-    stop = session.subscribe((state) => {
+    const stop = session.subscribe((state) => {
       if (!check(state)) return;
-      queueMicrotask(() => stop?.());
+      // The first call comes from inside subscribe(), before `stop` exists.
+      queueMicrotask(() => stop());
       resolve(state);
     });
   });
