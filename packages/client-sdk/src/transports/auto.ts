@@ -94,7 +94,10 @@ export function createAutoTransport(options: AutoTransportOptions): Transport {
         context.signal.removeEventListener('abort', stop);
       }
       if (context.signal.aborted) throw failure;
-      reason ??= handoverReason(attempt.signal.reason) ?? transportFailure(mode, failure, state.runId !== undefined);
+      // A ws attempt runs on a socket that was open: failing while it is down is the socket's failure, whatever the
+      // code (a reconnection refused with 403 says `forbidden`), and the run goes on over HTTP.
+      const socketDown = mode === 'ws' && connection.state !== 'open' && connection.state !== 'closed';
+      reason ??= handoverReason(attempt.signal.reason) ?? transportFailure(mode, failure, socketDown);
       if (!reason || !next) throw failure;
       // Leave this transport without cancelling the run: the next one reads it from the last seq received.
       attempt.abort(new TransportHandover(reason));
@@ -215,15 +218,19 @@ function handoverReason(reason: unknown): FallbackReason | undefined {
   return known.includes(reason.message) ? (reason.message as FallbackReason) : undefined;
 }
 
-/** Whether `error` is the transport's failure (another one may do better) rather than the server's answer. */
-function transportFailure(mode: StreamingMode, error: unknown, runKnown: boolean): FallbackReason | undefined {
+/**
+ * Whether `error` is the transport's failure (another one may do better) rather than the server's answer. A ws attempt
+ * starts on an open socket, so its transport failures are all `ws_lost`; `socketDown` says the socket was not open
+ * when it failed.
+ */
+function transportFailure(mode: StreamingMode, error: unknown, socketDown: boolean): FallbackReason | undefined {
   if (error instanceof TransportHandover) {
     const reason = handoverReason(error);
     return reason ?? (mode === 'ws' ? 'ws_lost' : mode === 'sse' ? 'sse_failed' : undefined);
   }
   if (!isChatError(error)) return mode === 'ws' ? 'ws_lost' : mode === 'sse' ? 'sse_failed' : undefined;
   const code = (error as ChatError).code;
-  if (mode === 'ws') return code === 'network' ? (runKnown ? 'ws_lost' : 'ws_refused') : undefined;
+  if (mode === 'ws') return code === 'network' || socketDown ? 'ws_lost' : undefined;
   if (mode === 'sse') return code === 'network' || code === 'bad_response' ? 'sse_failed' : undefined;
   return undefined;
 }
