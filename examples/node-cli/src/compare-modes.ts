@@ -30,7 +30,8 @@ interface ModeOutcome {
 }
 
 /**
- * Sends the same question in all four modes at once and prints, per mode, time to first token, total time, requests,
+ * Sends the same question in all four modes at once (not `auto`: it would only repeat one of them, whichever this
+ * network allows, and its detection delays would blur the comparison) and prints, per mode, time to first token, total time, requests,
  * bytes and tokens/s (or one JSON line per mode with `--json`). Returns the exit code: 0 when every mode answered.
  */
 export async function compareModes(
@@ -39,8 +40,9 @@ export async function compareModes(
   request: CompareRequest,
   onStreams: (streams: ChatStream[]) => void,
 ): Promise<number> {
-  const streams = MODES.map((mode) =>
-    client.chat({
+  const started = MODES.map((mode) => ({
+    mode,
+    stream: client.chat({
       mode,
       messages: request.messages,
       idempotencyKey: randomUUID(), // one per mode: the same key would attach every mode to one run
@@ -48,16 +50,16 @@ export async function compareModes(
       ...(request.maxTokens === undefined ? {} : { max_tokens: request.maxTokens }),
       ...(request.temperature === undefined ? {} : { temperature: request.temperature }),
     }),
-  );
-  onStreams(streams);
+  }));
+  onStreams(started.map(({ stream }) => stream));
   const stopSpinner = request.json ? () => {} : terminal.spin(`asking in ${MODES.join(', ')}…`);
   const outcomes = await Promise.all(
-    streams.map(async (stream): Promise<ModeOutcome> => {
+    started.map(async ({ mode, stream }): Promise<ModeOutcome> => {
       try {
         const result = await stream.result();
-        return { mode: stream.mode, stream, text: result.text, completionTokens: result.usage.completion_tokens };
+        return { mode, stream, text: result.text, completionTokens: result.usage.completion_tokens };
       } catch (error) {
-        return { mode: stream.mode, stream, error };
+        return { mode, stream, error };
       }
     }),
   );

@@ -1,3 +1,5 @@
+import type { ChatMode, ChatStats } from '@chatwire/client-sdk';
+
 /** `243 ms` below a second, `1.24 s` above; `–` when unknown. */
 export function formatDuration(ms: number | undefined): string {
   if (ms === undefined) return '–';
@@ -33,4 +35,15 @@ export function formatTable(rows: string[][], paint: (text: string) => string = 
   );
   const [header, ...body] = lines;
   return [paint(header ?? ''), ...body].join('\n');
+}
+
+/**
+ * The mode that delivered an answer: `sse` for a plain mode; in auto mode `auto → ws`, `auto → sse (ws→sse:
+ * ws_refused)` with each switch it made, or `auto → sse (remembered)` when an earlier chat's fallback made it start there.
+ */
+export function formatDelivery(requested: ChatMode, stats: Pick<ChatStats, 'mode' | 'fallbacks'>): string {
+  if (requested !== 'auto') return stats.mode;
+  const switches = stats.fallbacks.map((fallback) => `${fallback.from}→${fallback.to}: ${fallback.reason}`);
+  if (switches.length > 0) return `auto → ${stats.mode} (${switches.join(', ')})`;
+  return stats.mode === 'ws' ? 'auto → ws' : `auto → ${stats.mode} (remembered)`;
 }

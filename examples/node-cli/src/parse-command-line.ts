@@ -1,11 +1,19 @@
 import { parseArgs } from 'node:util';
-import { isMode, MODES, type Mode } from '@chatwire/client-sdk';
+import { isMode, MODES, type ChatMode } from '@chatwire/client-sdk';
+
+/** The modes the CLI accepts: `auto` (the default) first, then the protocol's four. */
+export const CHAT_MODES: readonly ChatMode[] = ['auto', ...MODES];
+
+/** True for `auto` or one of the protocol's modes. */
+export function isChatMode(value: string): value is ChatMode {
+  return value === 'auto' || isMode(value);
+}
 
 /** What the command line asked for. */
 export interface CliOptions {
   /** The question; undefined opens the REPL. */
   question: string | undefined;
-  mode: Mode;
+  mode: ChatMode;
   model: string | undefined;
   url: string;
   system: string | undefined;
@@ -32,7 +40,8 @@ Streams the answer of a chatwire server to the terminal. Without a question, ope
 multi-turn chat (/mode, /model, /clear, /exit).
 
 Options:
-  -m, --mode <mode>         ${MODES.join(' | ')} (default: sse)
+  -m, --mode <mode>         ${CHAT_MODES.join(' | ')} (default: auto, which uses
+                            WebSocket, else SSE, else polling, and switches mid-answer)
       --model <id>          model id (default: the server's default)
   -u, --url <url>           server URL (default: $CHATWIRE_URL or http://localhost:8000)
   -s, --system <text>       system prompt
@@ -40,7 +49,8 @@ Options:
       --temperature <t>     0..2
       --compare             ask in all four modes at once and print a comparison table
       --json                print NDJSON events (then a stats line) instead of text
-      --stats               print time to first token, total time and traffic after the answer
+      --stats               after the answer, print the mode that delivered it (auto: and
+                            why), time to first token, total time and traffic
       --no-color            no colours (also: NO_COLOR=1)
   -h, --help                show this help
   -v, --version             show the version
@@ -78,8 +88,8 @@ export function parseCommandLine(argv: string[], env: NodeJS.ProcessEnv): Parsed
   const { values, positionals } = parsed;
   if (values.help) return { kind: 'help' };
   if (values.version) return { kind: 'version' };
-  const mode = values.mode ?? 'sse';
-  if (!isMode(mode)) throw new UsageError(`--mode must be one of ${MODES.join(', ')}`);
+  const mode = values.mode ?? 'auto';
+  if (!isChatMode(mode)) throw new UsageError(`--mode must be one of ${CHAT_MODES.join(', ')}`);
   const url = values.url ?? env.CHATWIRE_URL ?? 'http://localhost:8000';
   if (!isHttpUrl(url)) throw new UsageError('--url must be an http:// or https:// URL');
   const question = positionals.join(' ').trim() || undefined;

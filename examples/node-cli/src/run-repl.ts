@@ -1,19 +1,11 @@
 import { createInterface } from 'node:readline';
-import {
-  isChatError,
-  isMode,
-  MODES,
-  type ChatClient,
-  type ChatMessage,
-  type ChatStream,
-  type Mode,
-} from '@chatwire/client-sdk';
-import type { CliOptions } from './parse-command-line.js';
+import { isChatError, type ChatClient, type ChatMessage, type ChatMode, type ChatStream } from '@chatwire/client-sdk';
+import { CHAT_MODES, isChatMode, type CliOptions } from './parse-command-line.js';
 import { describeError } from './describe-error.js';
 import { streamAnswer } from './stream-answer.js';
 import type { Terminal } from './terminal.js';
 
-const HELP = `/mode [${MODES.join('|')}]  show or switch the mode
+const HELP = `/mode [mode]  show or switch the mode: ${CHAT_MODES.join(', ')}
 /model [id]   show the models or switch
 /clear        forget the conversation
 /exit         leave (also Ctrl-D; Ctrl-C stops an answer, or leaves at the prompt)`;
@@ -37,7 +29,7 @@ export async function runRepl(
     prompt: paint.cyan('you › '),
   });
   const history: ChatMessage[] = options.system === undefined ? [] : [{ role: 'system', content: options.system }];
-  let mode: Mode = options.mode;
+  let mode: ChatMode = options.mode;
   let model = options.model;
   let current: ChatStream | undefined;
 
@@ -65,7 +57,8 @@ export async function runRepl(
         if (command === '/help') terminal.stdout.write(`${HELP}\n`);
         else if (command === '/clear') history.splice(options.system === undefined ? 0 : 1);
         else if (command === '/mode') {
-          if (argument !== '' && !isMode(argument)) terminal.note(paint.red(`mode must be one of ${MODES.join(', ')}`));
+          if (argument !== '' && !isChatMode(argument))
+            terminal.note(paint.red(`mode must be one of ${CHAT_MODES.join(', ')}`));
           else if (argument !== '') mode = argument;
           terminal.stdout.write(`mode: ${mode}\n`);
         } else if (command === '/model') {

@@ -4,15 +4,15 @@ import {
   type ChatClient,
   type ChatMessage,
   type ChatResult,
+  type ChatMode,
   type ChatStream,
-  type Mode,
 } from '@chatwire/client-sdk';
-import { formatBytes, formatDuration, tokensPerSecond } from './format.js';
+import { formatBytes, formatDelivery, formatDuration, tokensPerSecond } from './format.js';
 import type { Terminal } from './terminal.js';
 
 /** One question to stream. */
 export interface AnswerRequest {
-  mode: Mode;
+  mode: ChatMode;
   messages: ChatMessage[];
   model?: string | undefined;
   maxTokens?: number | undefined;
@@ -63,7 +63,7 @@ export async function streamAnswer(
     }
     const result = await stream.result();
     closeLine();
-    if (request.json) stdout.write(`${JSON.stringify({ type: 'stats', ...stream.stats })}\n`);
+    if (request.json) stdout.write(`${JSON.stringify(statsRecord(stream))}\n`);
     else if (request.stats) terminal.note(terminal.paint.dim(summarize(stream, result)));
     return result;
   } catch (error) {
@@ -71,7 +71,7 @@ export async function streamAnswer(
     closeLine();
     if (request.json) {
       stdout.write(`${JSON.stringify(errorRecord(error, stream))}\n`);
-      stdout.write(`${JSON.stringify({ type: 'stats', ...stream.stats })}\n`);
+      stdout.write(`${JSON.stringify(statsRecord(stream))}\n`);
     }
     throw error;
   } finally {
@@ -81,12 +81,20 @@ export async function streamAnswer(
   }
 }
 
-/** `sse · first token 243 ms · total 1.24 s · 1 request · 4.1 kB · 812 tokens/s`. */
+/**
+ * The NDJSON stats line: `requestedMode` is what was asked for, `mode` the transport that delivered the end of the
+ * answer and `fallbacks` the switches auto mode made (`[]` when none were needed).
+ */
+function statsRecord(stream: ChatStream): Record<string, unknown> {
+  return { type: 'stats', requestedMode: stream.mode, ...stream.stats };
+}
+
+/** `auto → sse (ws→sse: ws_refused) · first token 243 ms · total 1.24 s · 1 request · 4.1 kB · 812 tokens/s`. */
 function summarize(stream: ChatStream, result: ChatResult): string {
   const { stats } = stream;
   const rate = tokensPerSecond(result.usage.completion_tokens, stats.totalMs);
   return [
-    stats.mode,
+    formatDelivery(stream.mode, stats),
     `first token ${formatDuration(stats.timeToFirstTokenMs)}`,
     `total ${formatDuration(stats.totalMs)}`,
     `${stats.requests} request${stats.requests === 1 ? '' : 's'}`,
