@@ -1,7 +1,13 @@
 import type { StreamingMode } from './transports/auto.js';
 
-/** Where a client keeps what worked (browsers: `sessionStorage`); only `getItem` and `setItem` are used. */
-export type ModeStorage = Pick<Storage, 'getItem' | 'setItem'>;
+/**
+ * Where a client keeps what worked (browsers: `sessionStorage`); only `getItem` and `setItem` are used. Declared here
+ * rather than as `Pick<Storage, ...>` so Node projects without the DOM type library can use the types.
+ */
+export interface ModeStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+}
 
 /** Remembers, per server, the best transport that worked, and when to try a better one again. */
 export interface ModeMemory {

@@ -92,7 +92,9 @@ export const runSnapshotSchema = z
     model: z.string(),
     mode: z.enum(MODES).meta({ description: 'The mode the run was created in; any mode may read it.' }),
     created_at: z.string(),
-    partial: z.string().meta({ description: 'The answer so far.' }),
+    partial: z.string().optional().meta({
+      description: 'The answer so far; left out of answers to `after` >= 0, whose `events` carry the text.',
+    }),
     response: z.string().optional().meta({ description: 'The whole answer, once `completed`.' }),
     finish_reason: finishReasonSchema.optional(),
     usage: usageSchema.optional(),

@@ -50,6 +50,12 @@ export interface ChatKitOptions {
   bodyLimitBytes?: number;
   /** Longest long-poll `?wait=` (default 30 s). */
   maxWaitSeconds?: number;
+  /**
+   * Batching window of long polls, in ms (default 150, at most 1000): a held poll of a client that already has tokens
+   * (`after` >= 1) that sees new events waits this long for more before answering, so a poller makes a handful of
+   * requests per answer instead of one per burst. The first answer of a run and the terminal event are never held.
+   */
+  pollLingerMs?: number;
   /** SSE comment heartbeat interval (default 15 s, well inside nginx's 60 s read timeout). */
   sseHeartbeatMs?: number;
   /** WS ping interval and dead-peer timeout (default 30 s). */
@@ -161,6 +167,7 @@ export function createChatKit(options: ChatKitOptions = {}): ChatKit {
     limits: options.limits ?? {},
     bodyLimitBytes: options.bodyLimitBytes ?? 1024 * 1024,
     maxWaitSeconds: options.maxWaitSeconds ?? 30,
+    pollLingerMs: Math.max(0, Math.min(options.pollLingerMs ?? 150, 1000)),
     sseHeartbeatMs: options.sseHeartbeatMs ?? 15_000,
     wsPingMs: options.wsPingMs ?? 30_000,
     wsMaxPayloadBytes: options.wsMaxPayloadBytes ?? 1024 * 1024,

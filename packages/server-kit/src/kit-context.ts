@@ -16,6 +16,8 @@ export interface KitContext {
   bodyLimitBytes: number;
   /** Longest `?wait=` a poll may ask for, in seconds. */
   maxWaitSeconds: number;
+  /** How long a held poll that already has new events waits for more (`?linger=` may ask for less). */
+  pollLingerMs: number;
   /** SSE comment heartbeat interval. */
   sseHeartbeatMs: number;
   /** WS ping interval; a peer that has not answered the previous ping by then is dropped. */

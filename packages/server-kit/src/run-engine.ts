@@ -260,7 +260,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       if (after === undefined) return toRunSnapshot(state);
       // Read exactly up to the state's last seq so `partial`, `status` and `events` describe the same moment.
       const events = (await store.read(id, after, Math.max(0, state.last_seq - after))) ?? [];
-      return toRunSnapshot(state, events);
+      return toRunSnapshot(state, events, after);
     },
 
     async waitForEvents(id, after, { timeoutMs, signal }) {

@@ -1,7 +1,11 @@
 import type { SessionMessage } from './chat-session.js';
 
 /** Where a session is saved: `sessionStorage` in browsers, or anything with the same three methods. */
-export type SessionStorageLike = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+export interface SessionStorageLike {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
 
 /** What a session keeps across reloads. */
 export interface SessionStore {

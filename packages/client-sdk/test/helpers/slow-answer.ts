@@ -9,11 +9,11 @@ export const TEN_SECOND_MODEL = 'sim/ten-seconds';
 export const TEN_SECOND_PROFILE = { tokensPerSecond: 30, firstTokenMs: { min: 200, max: 400 }, burstIntervalMs: 100 };
 
 /** A request the simulated model answers with more than 300 tokens, so `max_tokens` sets its length. */
-export const TEN_SECOND_REQUEST = {
+export const TEN_SECOND_REQUEST: ChatRequest & { model: string; message: string } = {
   model: TEN_SECOND_MODEL,
   message: 'Explain in detail, step by step, how streaming chat answers cross proxies, with a code example',
   max_tokens: 300,
-} as const satisfies ChatRequest;
+};
 
 /** The simulated provider with {@link TEN_SECOND_MODEL} next to the built-in models. */
 export function createTenSecondProvider(): Provider {

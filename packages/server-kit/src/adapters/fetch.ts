@@ -11,7 +11,7 @@ export interface FetchHandlerOptions {
    * `server.requestIP(request)` in Bun), for rate limits and `trustedProxies`. Default: `unknown`, so every anonymous
    * client shares one rate-limit key.
    */
-  clientAddress?: string;
+  clientAddress?: string | undefined;
 }
 
 /** `(Request) => Promise<Response>`: Hono, Next.js route handlers, Bun.serve, Deno.serve. */
@@ -25,7 +25,15 @@ const SSE_HEADERS = {
 
 /** Creates the fetch-style handler over the kit's core; paths it does not own get a 404 JSON error. */
 export function createFetchHandler(core: KitCore, context: KitContext): FetchHandler {
+  let warned = false;
   return async (request, options = {}) => {
+    if (options.clientAddress === undefined && !context.authenticate && !warned) {
+      warned = true;
+      context.logger.warn(
+        {},
+        'kit.fetch called without clientAddress on an open server: every anonymous client shares one rate limit',
+      );
+    }
     let url: URL;
     try {
       url = new URL(request.url);

@@ -9,6 +9,8 @@ export interface KoaContextLike {
   req: IncomingMessage;
   res: ServerResponse;
   respond?: boolean;
+  /** The URL before `koa-mount` stripped its prefix. */
+  originalUrl?: string;
 }
 
 /** A Koa middleware (`app.use(kit.middleware())`). */
@@ -17,6 +19,10 @@ export type KoaMiddleware = (ctx: KoaContextLike, next: () => Promise<unknown>) 
 /** Koa over the Node adapter: the kit answers its own paths on the raw response and passes everything else on. */
 export function createKoaMiddleware(adapter: NodeAdapter): KoaMiddleware {
   return async (ctx, next) => {
+    // Under koa-mount, `req.url` lost the mount path: the kit matches `basePath` on the URL as the client sent it.
+    if (ctx.originalUrl !== undefined && ctx.originalUrl !== ctx.req.url) {
+      (ctx.req as IncomingMessage & { originalUrl?: string }).originalUrl ??= ctx.originalUrl;
+    }
     const path = adapter.owns(ctx.req);
     if (path === undefined) {
       // Koa throws on a URL it cannot parse (`GET http://[x/...`) in whatever reads `ctx.path` next: refuse it here.

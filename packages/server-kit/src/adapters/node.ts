@@ -25,7 +25,7 @@ export interface NodeAdapter {
 /** Creates the {@link NodeAdapter}. */
 export function createNodeAdapter(core: KitCore, context: KitContext): NodeAdapter {
   function owns(request: IncomingMessage): string | undefined {
-    const pathname = pathnameOf(request.url);
+    const pathname = pathnameOf(targetOf(request));
     // A URL that cannot be parsed is answered by the kit as bad input only when nobody else may own it.
     return pathname === undefined ? undefined : core.ownedPath(pathname);
   }
@@ -70,7 +70,7 @@ export function createNodeAdapter(core: KitCore, context: KitContext): NodeAdapt
       const path = owns(request);
       if (path === undefined) {
         if (next) return next();
-        const malformed = pathnameOf(request.url) === undefined;
+        const malformed = pathnameOf(targetOf(request)) === undefined;
         const error = malformed
           ? new ChatError('invalid_request', 'the request URL is malformed')
           : new ChatError('not_found', 'no chatwire route at this path');
@@ -99,7 +99,7 @@ function toKitRequest(
   return {
     method: request.method ?? 'GET',
     path,
-    query: new URLSearchParams(searchOf(request.url)),
+    query: new URLSearchParams(searchOf(targetOf(request))),
     headers: request.headers,
     header(name) {
       const value = request.headers[name];
@@ -182,4 +182,12 @@ export function pathnameOf(url: string | undefined): string | undefined {
 function searchOf(url: string | undefined): string {
   const at = (url ?? '').indexOf('?');
   return at < 0 ? '' : (url ?? '').slice(at + 1);
+}
+
+/**
+ * The request target as the client sent it. Express and Connect strip a mount path from `url` (`app.use('/chat',
+ * handler)`) and keep the original in `originalUrl`; the kit matches its routes, `basePath` included, on that.
+ */
+function targetOf(request: IncomingMessage): string | undefined {
+  return (request as { originalUrl?: string }).originalUrl ?? request.url;
 }

@@ -16,6 +16,13 @@ export function afterParameter(value: string | null): number | undefined {
   return after;
 }
 
+/** Reads `?linger=MS`: the server's window, or less when the client asks for less (0: answer at once). */
+export function lingerParameter(value: string | null, maxMs: number): number {
+  if (value === null) return maxMs;
+  if (!/^\d{1,6}$/.test(value)) throw new ChatError('invalid_request', 'linger: must be milliseconds (0 or more)');
+  return Math.min(Number(value), maxMs);
+}
+
 /** Reads `?wait=SECONDS` in milliseconds; more than the server's cap is clamped to it, so clients need not know it. */
 export function waitParameter(value: string | null, maxSeconds: number): number {
   if (value === null) return 0;

@@ -1,7 +1,7 @@
-import { isFinalStatus, type AsyncChatAccepted } from '@chatwire/protocol';
+import { isFinalStatus, type AsyncChatAccepted, type RunSnapshot } from '@chatwire/protocol';
 import { connectionSignal } from '../http/connection-signal.js';
 import { jsonResponse, type KitRequest, type KitResponse } from '../http/kit-request.js';
-import { afterParameter, queryValue, waitParameter } from '../http/query.js';
+import { afterParameter, lingerParameter, queryValue, waitParameter } from '../http/query.js';
 import { requestPrincipal } from '../http/request-principal.js';
 import type { Route } from '../http/route.js';
 import { startRunFromRequest } from '../http/start-run.js';
@@ -42,6 +42,7 @@ export async function respondSnapshot(request: KitRequest, context: KitContext, 
   const principal = requestPrincipal(request);
   const after = afterParameter(queryValue(request.query, 'after'));
   const waitMs = waitParameter(queryValue(request.query, 'wait'), context.maxWaitSeconds);
+  const lingerMs = lingerParameter(queryValue(request.query, 'linger'), context.pollLingerMs);
   let snapshot = await engine.snapshot(id, principal, after);
   if (waitMs > 0 && !isFinalStatus(snapshot.status)) {
     const newer = after ?? snapshot.last_seq;
@@ -57,6 +58,19 @@ export async function respondSnapshot(request: KitRequest, context: KitContext, 
         await engine.waitForEvents(id, Math.max(newer, snapshot.last_seq), { timeoutMs, signal });
         snapshot = await engine.snapshot(id, principal, after);
       }
+      // A poller that already has tokens gets the events of the next `lingerMs` in the same answer; the first answer
+      // of a run (time to first token) and the terminal event are not held.
+      if (lingerMs > 0 && after !== undefined && after >= 1 && !isFinalStatus(snapshot.status) && !signal.aborted) {
+        snapshot = await linger(
+          request,
+          context,
+          id,
+          after,
+          snapshot,
+          Math.min(lingerMs, until - performance.now()),
+          signal,
+        );
+      }
     } finally {
       release();
       releaseReader?.();
@@ -66,4 +80,27 @@ export async function respondSnapshot(request: KitRequest, context: KitContext, 
   const headers: Record<string, string> = { 'Cache-Control': 'no-store' };
   if (!isFinalStatus(snapshot.status)) headers['Retry-After'] = '1';
   return jsonResponse(snapshot, 200, headers);
+}
+
+/** Waits up to `lingerMs` for more events (reading only the run's state meanwhile), then reads the answer once. */
+async function linger(
+  request: KitRequest,
+  context: KitContext,
+  id: string,
+  after: number,
+  first: RunSnapshot,
+  lingerMs: number,
+  signal: AbortSignal,
+): Promise<RunSnapshot> {
+  const { engine } = context;
+  const principal = requestPrincipal(request);
+  const until = performance.now() + lingerMs;
+  let state = first;
+  while (!isFinalStatus(state.status) && !signal.aborted) {
+    const timeoutMs = until - performance.now();
+    if (timeoutMs <= 0) break;
+    await engine.waitForEvents(id, state.last_seq, { timeoutMs, signal });
+    state = await engine.snapshot(id, principal);
+  }
+  return state.last_seq === first.last_seq ? first : engine.snapshot(id, principal, after);
 }
