@@ -248,7 +248,8 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
             continue;
           }
           await store.waitForEvents(id, cursor, { timeoutMs: 30_000, signal });
-          await nextTurn();
+          // Until the first token is out, read at once: batching one turn later would add that turn to the TTFT.
+          if (cursor >= 1) await nextTurn();
         }
       } finally {
         detach();
@@ -265,7 +266,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
 
     async waitForEvents(id, after, { timeoutMs, signal }) {
       await store.waitForEvents(id, after, signal ? { timeoutMs, signal } : { timeoutMs });
-      await nextTurn();
+      if (after >= 1) await nextTurn();
     },
 
     attachReader: (id) => policy.attach(id),

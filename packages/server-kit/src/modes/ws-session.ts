@@ -24,9 +24,13 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
     const frame: ErrorFrame = { type: 'error', ...tag, ...failure.toPayload() };
     sendFrame(frame);
   };
+  // `ws` corks the socket around each frame; corking around a batch as well makes the batch one write (writev).
+  const socket = (ws as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
   const sink: EventSink = {
     send(events: RunEvent[]) {
+      if (events.length > 1) socket?.cork?.();
       events.forEach((event, index) => sendFrame(event, index === events.length - 1));
+      if (events.length > 1) socket?.uncork?.();
       return ws.bufferedAmount <= context.highWaterBytes;
     },
     drained: () => lastSend,
