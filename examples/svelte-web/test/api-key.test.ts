@@ -15,13 +15,13 @@ import {
   startReferenceServer,
   type Running,
 } from './harness.js';
-import { answerText, sendChat, TAB_LABEL, waitForStatus, type UiMode } from './page.js';
+import { answerText, deliveryOf, sendChat, TAB_LABEL, waitForStatus, type UiMode } from './page.js';
 
 const KEY = `cwk-${randomBytes(24).toString('base64url')}`;
 const WRONG_KEY = `cwk-${randomBytes(24).toString('base64url')}`;
-const MODES: UiMode[] = ['sync', 'polling', 'sse', 'ws'];
+const MODES = ['sync', 'polling', 'sse', 'ws'] as const;
 /** The request that carries a chat of each mode (ws: the ticket the socket is opened with). */
-const MODE_PATH: Record<UiMode, string> = {
+const MODE_PATH: Record<Exclude<UiMode, 'auto'>, string> = {
   sync: '/api/sync/chat',
   polling: '/api/async/chat',
   sse: '/api/sse/chat',
@@ -135,6 +135,28 @@ describe('the web UI with a keyed server through nginx', () => {
       }
     },
   );
+
+  it('runs a message refused for want of a key in the default Auto tab once the key is entered, on the WebSocket', async () => {
+    ui = await openKeyed(browser, nginx.url);
+    const { page } = ui;
+    await keyForm(page).waitFor();
+    const refused = await sendChat(page, 'auto', 'How does auto mode work?');
+    await expect(waitForStatus(refused, ['error', 'done', 'cancelled'])).resolves.toBe('error');
+    await expect(refused.textContent()).resolves.toContain('the server needs an API key');
+
+    await enterKey(page, KEY);
+    await keyForm(page).waitFor({ state: 'detached' });
+    await expect(waitForStatus(refused, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+    expect((await answerText(refused)).length).toBeGreaterThan(20);
+    // The upgrade refused for want of a key says nothing about this network: with the key, auto is on the WebSocket.
+    await expect(deliveryOf(refused)).resolves.toEqual({ tag: 'Auto → WebSocket', delivered: 'ws', why: [] });
+    const next = await sendChat(page, 'auto', 'And what does it cost?');
+    await expect(waitForStatus(next, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+    await expect(deliveryOf(next)).resolves.toEqual({ tag: 'Auto → WebSocket', delivered: 'ws', why: [] });
+    const ticketed = ui.sockets.filter((socket) => new URL(socket.url).searchParams.has('ticket'));
+    const done = ticketed.flatMap((socket) => socket.frames).filter((frame) => frame.includes('"type":"done"'));
+    expect(done).toHaveLength(2);
+  });
 
   it('keeps the key in the tab: a reload still chats, a new tab asks again, Forget key removes it', async () => {
     ui = await openKeyed(browser, nginx.url);

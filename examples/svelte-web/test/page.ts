@@ -1,10 +1,17 @@
 /** What a user does and sees in the chatwire UI, for the browser tests. */
 import type { Browser, BrowserContextOptions, Locator, Page } from 'playwright-core';
 
-export type UiMode = 'sync' | 'polling' | 'sse' | 'ws';
+/** A chat tab: `auto` (the default) or one of the four modes (the Compare view's columns). */
+export type UiMode = 'auto' | 'sync' | 'polling' | 'sse' | 'ws';
 
-/** The tab label of each mode. */
-export const TAB_LABEL: Record<UiMode, string> = { sync: 'Sync', polling: 'Polling', sse: 'SSE', ws: 'WebSocket' };
+/** The tab label of each mode (and the Compare view's column names, `Auto` aside). */
+export const TAB_LABEL: Record<UiMode, string> = {
+  auto: 'Auto',
+  sync: 'Sync',
+  polling: 'Polling',
+  sse: 'SSE',
+  ws: 'WebSocket',
+};
 
 /** A page of the UI that records what should never happen: uncaught errors and dialogs. */
 export interface UiPage {
@@ -42,7 +49,7 @@ export async function pickModel(page: Page, model: string): Promise<void> {
   await page.getByLabel('Model').selectOption(model);
 }
 
-/** Selects the mode tab and sends `prompt` from the chat box with the Enter key. */
+/** Selects the mode tab (`auto`: the Auto tab, selected anyway at first) and sends `prompt` with the Enter key. */
 export async function sendChat(page: Page, mode: UiMode, prompt: string): Promise<Locator> {
   await page.getByRole('tab', { name: TAB_LABEL[mode], exact: true }).click();
   const box = page.getByRole('textbox', { name: 'Message', exact: true });
@@ -95,4 +102,14 @@ export async function watchGrowth(reply: Locator, timeout = 30_000): Promise<{ l
       }),
     timeout,
   );
+}
+
+/** A reply's delivery: its tag (`Auto → SSE`, `WebSocket`), the transport that delivered it, and why auto switched. */
+export async function deliveryOf(reply: Locator): Promise<{ tag: string; delivered: string | null; why: string[] }> {
+  const tag = reply.locator('.meta .tag');
+  return {
+    tag: ((await tag.textContent()) ?? '').trim(),
+    delivered: await tag.getAttribute('data-delivered'),
+    why: await reply.getByRole('list', { name: 'Why auto mode switched' }).getByRole('listitem').allTextContents(),
+  };
 }

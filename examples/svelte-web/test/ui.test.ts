@@ -14,6 +14,7 @@ import {
 } from './harness.js';
 import {
   answerText,
+  deliveryOf,
   openUi,
   pickModel,
   sendChat,
@@ -27,7 +28,9 @@ import {
 // ~500 tokens/s with a few hundred ms before the first: slow enough to see an answer grow and to stop it midway.
 const SLOW_MODEL = 'sim/gpt-oss-120b';
 const LONG_PROMPT = 'Explain in detail, step by step, how streaming works, with a code example';
-const STREAMING_MODES: UiMode[] = ['polling', 'sse', 'ws'];
+const STREAMING_MODES: UiMode[] = ['auto', 'polling', 'sse', 'ws'];
+/** What Chromium logs for each WebSocket it could not open: expected where a test refuses or cuts the socket. */
+const REFUSED_SOCKET = /^console: WebSocket connection to 'ws:\/\/[^']+\/ws\/chat[^']*' failed/;
 
 let server: Running;
 let nginx: Running;
@@ -66,6 +69,33 @@ afterEach(async (context) => {
 });
 
 describe('the chat view through nginx', () => {
+  it('opens on the Auto tab, and a chat in auto ends on the WebSocket with no fallback', async () => {
+    ui = await openUi(browser, nginx.url);
+    const { page } = ui;
+    const tabs = page.getByRole('tab');
+    await expect(tabs.allTextContents().then((labels) => labels.map((label) => label.trim()))).resolves.toEqual([
+      'Auto',
+      'Sync',
+      'Polling',
+      'SSE',
+      'WebSocket',
+    ]);
+    await expect(tabs.first().getAttribute('aria-selected')).resolves.toBe('true');
+    const sockets: string[] = [];
+    page.on('websocket', (socket) => sockets.push(socket.url()));
+    // No tab clicked: the default is what a user gets.
+    const box = page.getByRole('textbox', { name: 'Message', exact: true });
+    await box.fill('What is long polling?');
+    await box.press('Enter');
+    const reply = page.getByRole('log', { name: 'Conversation' }).locator('article').last().locator('.reply');
+    await expect(waitForStatus(reply, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+    expect((await answerText(reply)).length).toBeGreaterThan(20);
+    await expect(reply.getAttribute('class')).resolves.toContain('mode-auto');
+    await expect(deliveryOf(reply)).resolves.toEqual({ tag: 'Auto → WebSocket', delivered: 'ws', why: [] });
+    expect(sockets).toHaveLength(1);
+    await expect(page.locator('[data-state]').getAttribute('data-state')).resolves.toBe('open');
+  });
+
   it('shows that the server runs the simulated model and offers its models', async () => {
     ui = await openUi(browser, nginx.url);
     const { page } = ui;
@@ -85,6 +115,8 @@ describe('the chat view through nginx', () => {
     expect(lengths.length).toBeGreaterThanOrEqual(3);
     await expectMarkdownAnswer(reply);
     await expect(reply.getAttribute('class')).resolves.toContain(`mode-${mode}`);
+    // Through this nginx auto mode has no reason to leave the WebSocket.
+    await expect(deliveryOf(reply)).resolves.toMatchObject({ delivered: mode === 'auto' ? 'ws' : mode, why: [] });
   });
 
   it('answers in sync mode all at once', async () => {
@@ -160,7 +192,7 @@ describe('the chat view through nginx', () => {
     expect(await answerText(reply)).toBe('');
   });
 
-  it('is keyboard-operable: Shift+Enter adds a line, Enter sends, arrow keys change the mode tab', async () => {
+  it('is keyboard-operable: Shift+Enter adds a line, Enter sends, arrow keys, Home and End change the tab', async () => {
     ui = await openUi(browser, nginx.url);
     const { page } = ui;
     const box = page.getByRole('textbox', { name: 'Message', exact: true });
@@ -171,18 +203,28 @@ describe('the chat view through nginx', () => {
     await expect(box.inputValue()).resolves.toBe('first line\nsecond line');
     await expect(page.getByRole('log', { name: 'Conversation' }).locator('article').count()).resolves.toBe(0);
 
-    const sse = page.getByRole('tab', { name: TAB_LABEL.sse, exact: true });
-    await sse.focus();
+    // The keyboard enters the tab list on the selected tab, Auto; selection follows the focus.
+    await page.getByRole('tab', { name: TAB_LABEL.auto, exact: true }).focus();
+    const tabs = async () => ({
+      selected: (await page.getByRole('tab', { selected: true }).textContent())?.trim(),
+      focused: await page.evaluate(() => document.activeElement?.textContent?.trim()),
+    });
     await page.keyboard.press('ArrowRight');
-    const ws = page.getByRole('tab', { name: TAB_LABEL.ws, exact: true });
-    await expect(ws.getAttribute('aria-selected')).resolves.toBe('true');
-    await expect(page.evaluate(() => document.activeElement?.textContent?.trim())).resolves.toBe('WebSocket');
+    await expect(tabs()).resolves.toEqual({ selected: 'Sync', focused: 'Sync' });
+    await page.keyboard.press('End');
+    await expect(tabs()).resolves.toEqual({ selected: 'WebSocket', focused: 'WebSocket' });
+    await page.keyboard.press('Home');
+    await expect(tabs()).resolves.toEqual({ selected: 'Auto', focused: 'Auto' });
+    // Left of the first tab is the last one.
+    await page.keyboard.press('ArrowLeft');
+    await expect(tabs()).resolves.toEqual({ selected: 'WebSocket', focused: 'WebSocket' });
 
     await box.focus();
     await page.keyboard.press('Enter');
     const reply = page.getByRole('log', { name: 'Conversation' }).locator('article').last();
     await expect(reply.locator('.user').textContent()).resolves.toBe('first line\nsecond line');
     await expect(waitForStatus(reply.locator('.reply'), ['done'])).resolves.toBe('done');
+    await expect(reply.locator('.reply').getAttribute('class')).resolves.toContain('mode-ws');
     await expect(box.inputValue()).resolves.toBe('');
   });
 
@@ -235,8 +277,48 @@ describe('the WebSocket connection', () => {
     expect(resumed.length).toBeGreaterThan(200);
     expect(resumed).toBe(await answerText(fresh));
     // Chromium itself logs each reconnection attempt refused while nginx was down: expected here, and only that.
-    const expected = /^console: WebSocket connection to 'ws:\/\/[^']+\/ws\/chat[^']*' failed/;
-    ui.errors.splice(0, ui.errors.length, ...ui.errors.filter((error) => !expected.test(error)));
+    ui.errors.splice(0, ui.errors.length, ...ui.errors.filter((error) => !REFUSED_SOCKET.test(error)));
+  });
+});
+
+describe('auto mode through an nginx that refuses WebSocket upgrades', () => {
+  it('ends on SSE and says the WebSocket was refused; the next chat starts there and says why', async () => {
+    const refusing = await startNginx({
+      backend: `127.0.0.1:${server.port}`,
+      edit: (conf) => conf.replace(/location \/ws\/ \{/, 'location /ws/ {\n      return 403;'),
+    });
+    try {
+      ui = await openUi(browser, refusing.url);
+      const { page } = ui;
+      await pickModel(page, SLOW_MODEL);
+      const first = await sendChat(page, 'auto', LONG_PROMPT);
+      const { lengths, status } = await watchGrowth(first);
+      expect(status).toBe('done');
+      expect(lengths.length).toBeGreaterThanOrEqual(3);
+      await expectMarkdownAnswer(first);
+      await expect(deliveryOf(first)).resolves.toEqual({
+        tag: 'Auto → SSE',
+        delivered: 'sse',
+        why: ['WebSocket → SSE: the WebSocket was refused'],
+      });
+      await expect(first.getByText('WebSocket → SSE: the WebSocket was refused').isVisible()).resolves.toBe(true);
+
+      // What worked is remembered for this server: the next chat goes straight to SSE, and the reply says so.
+      const sseRequests: string[] = [];
+      page.on('request', (request) => {
+        if (new URL(request.url()).pathname === '/api/sse/chat') sseRequests.push(request.url());
+      });
+      const second = await sendChat(page, 'auto', 'And in short?');
+      await expect(waitForStatus(second, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+      const delivery = await deliveryOf(second);
+      expect(delivery).toMatchObject({ tag: 'Auto → SSE', delivered: 'sse' });
+      expect(delivery.why).toEqual([expect.stringMatching(/^Started on SSE: an earlier chat fell back to it/)]);
+      expect(sseRequests).toHaveLength(1);
+      // Chromium logs the refused upgrade: expected here, and only that.
+      ui.errors.splice(0, ui.errors.length, ...ui.errors.filter((error) => !REFUSED_SOCKET.test(error)));
+    } finally {
+      await refusing.stop();
+    }
   });
 });
 

@@ -1,4 +1,10 @@
-import { createChatClient, isChatError, type ChatClient, type ChatStream } from '@chatwire/client-sdk';
+import {
+  createChatClient,
+  isChatError,
+  type ChatClient,
+  type ChatStream,
+  type ModeStorage,
+} from '@chatwire/client-sdk';
 import type { Reply } from './reply.svelte';
 
 /**
@@ -133,10 +139,27 @@ function clientFor(baseUrl: string, key: string | undefined): ChatClient {
     baseUrl,
     // Browsers cannot set WebSocket headers; a ticket keeps the key out of the socket's URL and subprotocols.
     ...(key === undefined ? {} : { apiKey: key, webSocketAuth: 'ticket' as const }),
+    ...modeMemory(key === undefined ? 'without-key' : 'with-key'),
     // The server lets the browser cache the models list for a minute, whatever the key: a changed or forgotten key
     // must reach the server, not be answered from that cache.
     fetch: (input, init) => globalThis.fetch(input, { ...init, cache: 'no-store' }),
   });
+}
+
+/**
+ * Where auto mode remembers what worked: the tab's sessionStorage, apart for clients with and without a key. A keyed
+ * server refuses the WebSocket upgrade of a client without a key, which a browser cannot tell from a network that
+ * blocks WebSockets: that fallback must not send the chats made once a key is entered to SSE.
+ */
+function modeMemory(scope: string): { modeStorage?: ModeStorage } {
+  const storage = tabStorage();
+  if (!storage) return {};
+  return {
+    modeStorage: {
+      getItem: (name) => storage.getItem(`${name}#${scope}`),
+      setItem: (name, value) => storage.setItem(`${name}#${scope}`, value),
+    },
+  };
 }
 
 function tabStorage(): KeyStorage | undefined {

@@ -1,4 +1,4 @@
-import { isChatError, type ChatStats, type ChatStream, type Mode } from '@chatwire/client-sdk';
+import { isChatError, type ChatMode, type ChatStats, type ChatStream } from '@chatwire/client-sdk';
 
 /** Where an answer stands, as the UI shows it. */
 export type ReplyStatus = 'waiting' | 'streaming' | 'done' | 'error' | 'cancelled';
@@ -11,7 +11,8 @@ export type StatsSnapshot = { -readonly [K in keyof ChatStats]: ChatStats[K] };
  * so a streaming answer updates its own bubble and nothing else in the history.
  */
 export class Reply {
-  readonly mode: Mode;
+  /** The mode asked for (`auto` included); {@link stats} says which transport delivered it. */
+  readonly mode: ChatMode;
   text = $state('');
   status = $state<ReplyStatus>('waiting');
   runId = $state<string | undefined>(undefined);
@@ -22,7 +23,7 @@ export class Reply {
   stats = $state<StatsSnapshot | undefined>(undefined);
   #stream: ChatStream | undefined;
 
-  constructor(mode: Mode) {
+  constructor(mode: ChatMode) {
     this.mode = mode;
   }
 
