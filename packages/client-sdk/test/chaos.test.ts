@@ -1,8 +1,8 @@
 import type { Socket } from 'node:net';
-import type { ChatMessage, Mode } from '@chatwire/protocol';
+import type { ChatMessage } from '@chatwire/protocol';
 import { createSimulatedProvider, type ProviderRequest } from '@chatwire/server-kit';
 import { expect, it } from 'vitest';
-import { createChatClient, isChatError, type ChatClient } from '../src/index.js';
+import { createChatClient, isChatError, type ChatClient, type ChatMode } from '../src/index.js';
 import { planChats, runChat, type ChatOutcome } from './helpers/chaos-chats.js';
 import { startChaosProxy, type ChaosProxy, type RequestKind } from './helpers/chaos-proxy.js';
 import { chaosSeed, createChaosRandom } from './helpers/chaos-random.js';
@@ -11,15 +11,16 @@ import { waitUntil } from './helpers/fixtures.js';
 import { startServer, type TestServer } from './helpers/start-server.js';
 
 /*
- * Issue 5: a few hundred concurrent chats in the four modes while a proxy cuts connections at random points and
- * stalls readers, and the test cancels some runs. Every chat that was not cancelled must end with exactly the text the
+ * Issue 5: a few hundred concurrent chats in the four modes and `auto` (issue 14: it switches transports when one is
+ * cut or stalls, mid-answer too) while a proxy cuts connections at random points and stalls readers, and the test
+ * cancels some runs. Every chat that was not cancelled must end with exactly the text the
  * provider produced, nothing duplicated, and afterwards no run, stream, socket or timer may be left.
  *
  * Replay a failure with CHAOS_SEED=<the seed in the test name>. The schedule comes from the seed; which connection a
  * fault lands on also depends on timing, so a replay is close, not exact.
  */
 const SEED = chaosSeed(20_250_605);
-const MODES = ['sync', 'polling', 'sse', 'ws'] as const satisfies readonly Mode[];
+const MODES = ['sync', 'polling', 'sse', 'ws', 'auto'] as const satisfies readonly ChatMode[];
 const CLIENTS = 6;
 const MODEL = 'sim/chaos';
 /**
@@ -59,7 +60,7 @@ async function chaos(baseline: Record<string, number>, timers: TimerTracker): Pr
   const random = createChaosRandom(SEED);
   const plans = planChats(random, {
     modes: MODES,
-    perMode: 75,
+    perMode: 60,
     clients: CLIENTS,
     cancelledShare: 0.1,
     startSpreadMs: 1000,
@@ -163,6 +164,7 @@ async function chaos(baseline: Record<string, number>, timers: TimerTracker): Pr
     const reconnects = outcomes.reduce((sum, outcome) => sum + outcome.reconnects, 0);
     const cutsByKind = tally(proxy.cuts.map((cut) => cut.request.kind));
     const stalls = Object.values(proxy.stalls).reduce((sum, stalled) => sum + stalled, 0);
+    const fallbacks = tally(outcomes.flatMap((outcome) => outcome.fallbacks.map((fallback) => fallback.reason)));
     const merged = outcomes.reduce(
       (sum, { events }) =>
         sum + events.filter((event, index) => index > 0 && event.seq > (events[index - 1]?.seq ?? 0) + 1).length,
@@ -170,7 +172,8 @@ async function chaos(baseline: Record<string, number>, timers: TimerTracker): Pr
     );
     console.log(
       `chaos seed ${SEED}: ${plans.length} chats, ${proxy.connections} connections, ${proxy.cuts.length} cuts ${JSON.stringify(cutsByKind)}, ` +
-        `${stalls} stalls, ${reconnects} reconnects, ${merged} merged token events, server backlog up to ${maxBufferedBytes} B; ` +
+        `${stalls} stalls, ${reconnects} reconnects, ${merged} merged token events, server backlog up to ${maxBufferedBytes} B, ` +
+        `auto fallbacks ${JSON.stringify(fallbacks)}; ` +
         `completed ${count('completed')}, cancelled ${count('cancelled')}, finished before their cancel ${count('finished before cancel')}, ` +
         `sync failed by a cut ${count('sync cut')}`,
     );
@@ -190,6 +193,11 @@ async function chaos(baseline: Record<string, number>, timers: TimerTracker): Pr
       ).toBeGreaterThan(0);
     }
     expect(stalls).toBeGreaterThan(0);
+    // The chaos reached auto chats too (switches, or recoveries within a transport), so a fault they mishandled shows.
+    const shaken = outcomes.filter(
+      (outcome) => outcome.plan.mode === 'auto' && (outcome.fallbacks.length > 0 || outcome.reconnects > 0),
+    );
+    expect(shaken.length, 'auto chats that switched transports or reconnected').toBeGreaterThan(0);
     expect(maxBufferedBytes, 'stalled readers backed the server up').toBeGreaterThan(0);
     expect(count('cancelled')).toBeGreaterThan(0);
 
@@ -266,7 +274,7 @@ async function judge(
   );
   if (plan.mode === 'sync' && code === 'network' && cutSync) return { kind: 'sync cut', problems };
   const cause = (error as { cause?: unknown } | null)?.cause;
-  say(`failed: ${String(error)}${cause === undefined ? '' : ` (cause: ${String(cause)})`}`);
+  say(`failed: ${String(error)}${cause === undefined ? '' : ` (cause: ${String(cause)})`} DEBUG ${JSON.stringify({fallbacks: outcome.fallbacks, events: events.length, stack: (error as Error).stack})}`);
   return { kind: 'failed', problems };
 }
 

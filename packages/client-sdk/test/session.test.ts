@@ -85,6 +85,9 @@ describe('a chat session', () => {
   it('stops a streaming reply and cancels its run on the server', async () => {
     const session = createChatSession({ client, storage: null, model: 'sim/slow' });
     const sent = session.send('Tell me a long story about TCP.');
+    // Streaming from the call on, before any event arrived: a Send button bound to status is disabled at once.
+    expect(session.status).toBe('streaming');
+    expect(session.messages.at(-1)?.status).toBe('streaming');
     await untilState(session, (state) => (state.messages.at(-1)?.content.length ?? 0) > 20);
     await session.stop();
     await sent;

@@ -143,10 +143,15 @@ export function createChatSession(options: ChatSessionOptions): ChatSession {
           if (event.type === 'start') update(messageId, { runId: event.id, model: event.model, seq: event.seq });
           else if (event.type === 'token')
             update(messageId, { content: reply.content + event.text, seq: event.seq }, false);
-          else update(messageId, { seq: event.seq, status: 'done', stats: { ...stream.stats } });
+          else {
+            // Not streaming any more before anyone hears of the reply's end: status and message agree.
+            current = undefined;
+            update(messageId, { seq: event.seq, status: 'done', stats: { ...stream.stats } });
+          }
         }
       } catch (error) {
         if (current !== entry) return;
+        current = undefined;
         if (entry.stopping && isChatError(error) && error.code === 'cancelled') {
           update(messageId, { status: 'stopped', stats: { ...stream.stats } });
         } else {
@@ -175,8 +180,13 @@ export function createChatSession(options: ChatSessionOptions): ChatSession {
     const messageId = newId();
     const request = history();
     messages = [...messages, { id: messageId, role: 'assistant', content: '', status: 'streaming' }];
+    // consume() marks the reply as in progress before anyone hears of it: status is `streaming` from the first call.
+    const done = consume(
+      client.chat({ mode, messages: request, ...(model === undefined ? {} : { model }) }),
+      messageId,
+    );
     changed();
-    return consume(client.chat({ mode, messages: request, ...(model === undefined ? {} : { model }) }), messageId);
+    return done;
   }
 
   /** Resumes a reply left streaming by a previous page, from its last seq. */
@@ -259,7 +269,7 @@ export function createChatSession(options: ChatSessionOptions): ChatSession {
     },
     detach() {
       current = undefined;
-      save(true);
+      changed();
     },
   };
   resumeSaved();

@@ -1,11 +1,11 @@
-import type { ChatMessage, Mode } from '@chatwire/protocol';
-import type { ChatClient, ChatEvent } from '../../src/index.js';
+import type { ChatMessage } from '@chatwire/protocol';
+import type { ChatClient, ChatEvent, ChatMode, Fallback } from '../../src/index.js';
 import type { ChaosRandom } from './chaos-random.js';
 
 /** One chat of a chaos run, drawn before it starts. */
 export interface ChatPlan {
   index: number;
-  mode: Mode;
+  mode: ChatMode;
   /** Which of the clients sends it. */
   client: number;
   idempotencyKey: string;
@@ -27,11 +27,13 @@ export interface ChatOutcome {
   text: string | undefined;
   runId: string | undefined;
   reconnects: number;
+  /** Auto mode: the switches it made. */
+  fallbacks: readonly Fallback[];
 }
 
 /** Options of {@link planChats}. */
 export interface ChatPlanOptions {
-  modes: readonly Mode[];
+  modes: readonly ChatMode[];
   perMode: number;
   clients: number;
   cancelledShare: number;
@@ -45,7 +47,7 @@ export interface ChatPlanOptions {
 /** Draws the chats: mode (in turn), client, prompt, start time and, for some, how they are cancelled. */
 export function planChats(random: ChaosRandom, options: ChatPlanOptions): ChatPlan[] {
   return Array.from({ length: options.modes.length * options.perMode }, (_, index): ChatPlan => {
-    const mode = options.modes[index % options.modes.length] as Mode;
+    const mode = options.modes[index % options.modes.length] as ChatMode;
     const plan: ChatPlan = {
       index,
       mode,
@@ -101,5 +103,6 @@ export async function runChat(plan: ChatPlan, client: ChatClient, model: string)
     clearTimeout(timer);
   }
   const text = await stream.text().catch(() => undefined);
-  return { plan, events, error, text, runId: stream.runId, reconnects: stream.stats.reconnects };
+  const { reconnects, fallbacks } = stream.stats;
+  return { plan, events, error, text, runId: stream.runId, reconnects, fallbacks };
 }
