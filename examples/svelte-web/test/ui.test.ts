@@ -164,11 +164,14 @@ describe('the chat view through nginx', () => {
     const { page } = ui;
     await pickModel(page, SLOW_MODEL);
     const reply = await sendChat(page, mode, LONG_PROMPT);
+    // The answer lasts about two seconds. On a loaded machine, polling on animation frames and click()'s wait for a
+    // stable button let it end before the Stop (2 runs in 5 failed so): poll on a timer, and click at once.
     await page.waitForFunction(
       (element) => (element as HTMLElement).dataset.status === 'streaming' && (element.textContent ?? '').length > 0,
       await reply.elementHandle(),
+      { polling: 20 },
     );
-    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.getByRole('button', { name: 'Stop' }).dispatchEvent('click');
     await expect(waitForStatus(reply, ['cancelled', 'done', 'error'])).resolves.toBe('cancelled');
     await expect(reply.getByText('Stopped').isVisible()).resolves.toBe(true);
     const runId = await reply.getAttribute('data-run-id');
