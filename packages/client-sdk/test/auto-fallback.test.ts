@@ -52,3 +52,32 @@ describe('mode: auto against a server whose WebSocket path fails', () => {
     hole.close();
   });
 });
+
+describe('what auto mode remembers', () => {
+  it('remembers nothing from a chat that failed on every transport (a server that was down)', async () => {
+    const values = new Map<string, string>();
+    const modeStorage = {
+      getItem: (key: string) => values.get(key) ?? null,
+      setItem: (key: string, value: string) => void values.set(key, value),
+    };
+    // A port nobody listens on: every transport fails, quickly.
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise((resolve) => closed.close(resolve));
+    const down = createChatClient({ baseUrl: `http://127.0.0.1:${port}`, modeStorage, retry: { attempts: 1 } });
+    await expect(down.chat({ mode: 'auto', message: 'anyone?' }).text()).rejects.toMatchObject({ code: 'network' });
+    down.close();
+    expect([...values.keys()]).toEqual([]);
+    // The same storage with a live server at another address: it is remembered per server, and a fallback that
+    // delivered is remembered.
+    const refusing = createChatClient({
+      baseUrl: server.url,
+      webSocketUrl: `${server.url.replace('http', 'ws')}/nope`,
+      modeStorage,
+    });
+    await refusing.chat({ mode: 'auto', message: 'hello' }).text();
+    refusing.close();
+    expect(JSON.parse(values.get(`chatwire.mode:${server.url}`) ?? '{}')).toMatchObject({ mode: 'sse' });
+  });
+});

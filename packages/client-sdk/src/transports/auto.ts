@@ -78,11 +78,16 @@ export function createAutoTransport(options: AutoTransportOptions): Transport {
             if (event.seq <= state.lastSeq) continue;
             state.runId = event.id;
             state.lastSeq = event.seq;
-            yield event;
             if (isTerminalEvent(event)) {
-              memory.worked(mode);
+              // Remembered only once it delivered (a chat that failed everywhere, server down or no key yet, must not
+              // send the next chats to a worse transport for the reprobe delay), and before the yield: the reader
+              // stops iterating at the terminal event, so nothing after it runs.
+              if (index > 0) memory.fellBack(mode);
+              else memory.worked(mode);
+              yield event;
               return;
             }
+            yield event;
           }
         } finally {
           watch?.();
@@ -102,7 +107,6 @@ export function createAutoTransport(options: AutoTransportOptions): Transport {
       // Leave this transport without cancelling the run: the next one reads it from the last seq received.
       attempt.abort(new TransportHandover(reason));
       context.stats.switched({ from: mode, to: next, reason });
-      memory.fellBack(next);
     }
   }
 
