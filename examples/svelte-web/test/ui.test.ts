@@ -12,6 +12,7 @@ import {
   startReferenceServer,
   type Running,
 } from './harness.js';
+import { refuseWebSockets } from './hostile-nginx.js';
 import {
   answerText,
   deliveryOf,
@@ -286,10 +287,7 @@ describe('the WebSocket connection', () => {
 
 describe('auto mode through an nginx that refuses WebSocket upgrades', () => {
   it('ends on SSE and says the WebSocket was refused; the next chat starts there and says why', async () => {
-    const refusing = await startNginx({
-      backend: `127.0.0.1:${server.port}`,
-      edit: (conf) => conf.replace(/location \/ws\/ \{/, 'location /ws/ {\n      return 403;'),
-    });
+    const refusing = await startNginx({ backend: `127.0.0.1:${server.port}`, edit: refuseWebSockets });
     try {
       ui = await openUi(browser, refusing.url);
       const { page } = ui;

@@ -5,7 +5,8 @@
  */
 import { createChatClient, type Mode } from '@chatwire/client-sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { requirePrerequisites, startNginx, startReferenceServer, type NginxOptions, type Running } from './harness.js';
+import { requirePrerequisites, startNginx, startReferenceServer, type Running } from './harness.js';
+import { bufferEventStreams } from './hostile-nginx.js';
 
 const SLOW_MODEL = 'sim/gpt-oss-120b';
 const LONG_PROMPT = 'Explain in detail, step by step, how streaming works, with a code example';
@@ -74,11 +75,7 @@ describe('nginx does not buffer streams', () => {
 
   it('the same measure catches a buffering proxy (so the checks above can fail)', async () => {
     // What a plausible mistake looks like: buffering on, the backend's X-Accel-Buffering ignored, gzip on streams.
-    const edit: NginxOptions['edit'] = (conf) =>
-      conf
-        .replace('gzip_types text/css', 'gzip_types text/event-stream text/css')
-        .replace(/proxy_buffering off;/g, 'proxy_buffering on; proxy_ignore_headers X-Accel-Buffering;');
-    const buffering = await startNginx({ backend: `127.0.0.1:${server.port}`, edit });
+    const buffering = await startNginx({ backend: `127.0.0.1:${server.port}`, edit: bufferEventStreams });
     try {
       const arrivals = await measure(buffering.url, 'sse');
       expect(arrivals.tokens).toBeGreaterThan(200);
