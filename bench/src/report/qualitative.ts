@@ -7,8 +7,11 @@ import { bytes, ms, num, table } from './format.js';
 import { maxStreams } from './ramp-tables.js';
 import type { ResultsIndex } from './metrics.js';
 
+/** A row of the table: one of the protocol's modes, or the client's `auto`, which picks one of them. */
+type RowMode = Mode | 'auto';
+
 /** The files that make up each mode, server side and client side, to count their lines. */
-const MODE_FILES: Record<Mode, { server: string[]; client: string[] }> = {
+const MODE_FILES: Record<RowMode, { server: string[]; client: string[] }> = {
   sync: { server: ['packages/server-kit/src/modes/sync.ts'], client: ['packages/client-sdk/src/transports/sync.ts'] },
   polling: {
     server: ['packages/server-kit/src/modes/polling.ts'],
@@ -29,6 +32,11 @@ const MODE_FILES: Record<Mode, { server: string[]; client: string[] }> = {
       'packages/client-sdk/src/socket-connection.ts',
       'packages/client-sdk/src/web-socket.ts',
     ],
+  },
+  // Auto mode has no route of its own: the server serves it through the other modes' routes.
+  auto: {
+    server: [],
+    client: ['packages/client-sdk/src/transports/auto.ts', 'packages/client-sdk/src/mode-memory.ts'],
   },
 };
 
@@ -59,7 +67,8 @@ export function choosingAMode(index: ResultsIndex, ramps: RampResult[], root: st
     const found = ramps.find((item) => item.target === target);
     return found ? maxStreams(found) : 'not measured';
   };
-  const lines = (mode: Mode) => `${linesOf(root, MODE_FILES[mode].server)} + ${linesOf(root, MODE_FILES[mode].client)}`;
+  const lines = (mode: RowMode) =>
+    `${linesOf(root, MODE_FILES[mode].server)} + ${linesOf(root, MODE_FILES[mode].client)}`;
   const single = index.get('kit-ws', model, 1);
 
   const rows: string[][] = [
@@ -103,6 +112,16 @@ export function choosingAMode(index: ResultsIndex, ramps: RampResult[], root: st
       lines('ws'),
       'interactive apps: cancel or steer mid-answer, many concurrent runs per client, long sessions',
     ],
+    [
+      'auto (client)',
+      'whichever works on this network: ws, else sse, else polling (never sync)',
+      "each transport's own; a transport that fails or is held mid-answer hands the run to the next from the last seq: same run, no token lost or repeated",
+      'none: gets through proxies that refuse upgrades or hold event streams (held = no event within 2 s while the run moves on)',
+      'every browser; what worked is kept per server in `sessionStorage` and re-tried after 5 min',
+      'as the transport in use',
+      lines('auto'),
+      "the SDK's choice when the network is not yours (public web apps, corporate users); name a mode to pin it",
+    ],
   ];
   const header = [
     'mode',
@@ -122,6 +141,7 @@ export function choosingAMode(index: ResultsIndex, ramps: RampResult[], root: st
     `**Concurrent streams.** Held within the gap threshold without errors: polling ${ramp('kit-polling')}, SSE ${ramp('kit-sse')}, WS ${ramp('kit-ws')} (bare SSE ${ramp('bare-sse')}, bare ws ${ramp('bare-ws')}, AI SDK ${ramp('ai-sdk')}, Socket.IO ${ramp('socket.io')}).`,
     `**Complexity.** Lines of code (without comments) of each mode in the kit and the SDK, counted when this page was rendered: sync ${lines('sync')}, polling ${lines('polling')}, SSE ${lines('sse')}, WS ${lines('ws')}. WS is the largest: its own handshake authentication, keep-alive and a socket shared by many runs.`,
     "**Reconnection** and **proxy** behaviour are the protocol's and nginx/nginx.conf's (see docs/PROTOCOL.md); this bench does not cut connections, so it puts no figure on them.",
+    `**Auto mode** costs nothing where WebSockets work: it is WS, at WS's figures above. Elsewhere it pays for finding out, with the defaults: a refused upgrade costs one extra request (the failed handshake) before SSE starts; an upgrade that hangs costs up to 3 s (\`webSocketConnectTimeoutMs\`); a held event stream costs 2 s (\`bufferingTimeoutMs\`) and, besides the held request, up to two more (the run found by its idempotency key when no event gave its id, then its snapshot) before polling goes on from the last seq, at polling's requests and bytes; a socket lost mid-answer waits up to 3 s to reopen before SSE resumes it. Each fallback is remembered per server for 5 min (\`reprobeAfterMs\`), so the next chats start on what worked and pay nothing. What it saves: the answer, on networks where a fixed mode streams nothing (WS refused), everything at the end (SSE held) or breaks off (socket lost), with no configuration, no second run and no token lost or repeated. Not measured by this bench; the intermediary tests (\`examples/svelte-web/test/auto-nginx.test.ts\`, \`packages/client-sdk/test/auto-gateway.test.ts\`) bound its first token at 4 s through nginx refusing WebSockets, holding event streams, or both, and through a gateway holding whole responses.`,
   ];
   return [
     table(header, rows, ['l', 'l', 'l', 'l', 'l', 'l', 'r', 'l']),
