@@ -54,9 +54,7 @@ export class ChatSession {
     this.#model = this.#session.model;
     this.#unsubscribe = this.#session.subscribe((state) => {
       this.#messages = state.messages;
-      // The core announces a new reply before it starts reading it, as `idle`: a reply that streams means `streaming`
-      // from the first moment, or a Send button bound to the status would take a second message meanwhile.
-      this.#status = state.messages.at(-1)?.status === 'streaming' ? 'streaming' : state.status;
+      this.#status = state.status;
     });
     try {
       onDestroy(() => this.destroy());
