@@ -80,7 +80,7 @@ describe('the web UI with a keyed server through nginx', () => {
     await enterKey(page, WRONG_KEY);
     await expect(page.getByRole('alert').filter({ hasText: 'This key was refused' }).isVisible()).resolves.toBe(true);
     await expect(page.getByLabel('API key', { exact: true }).inputValue()).resolves.toBe('');
-    await expect(storedValues(page)).resolves.toEqual({ session: [], local: [] });
+    await expect(storedKeys(page)).resolves.toEqual({ session: [], local: [] });
     await expect(page.getByLabel('Model').locator('option').count()).resolves.toBe(0);
     await expect(page.getByRole('button', { name: 'Forget key' }).count()).resolves.toBe(0);
     const tried = await apiRequests(ui, '/api/models');
@@ -107,15 +107,15 @@ describe('the web UI with a keyed server through nginx', () => {
       await keyForm(page).waitFor();
       const refused = await sendChat(page, mode, `How does ${mode} work?`);
       // ws included: the browser only sees a failed upgrade, and the UI finds out that it lacked a key.
-      await expect(waitForStatus(refused, ['error', 'done', 'cancelled'])).resolves.toBe('error');
+      await expect(waitForStatus(refused, ['error', 'done', 'stopped'])).resolves.toBe('error');
       await expect(refused.textContent()).resolves.toContain('the server needs an API key');
 
       await enterKey(page, KEY);
       await keyForm(page).waitFor({ state: 'detached' });
-      await expect(waitForStatus(refused, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+      await expect(waitForStatus(refused, ['done', 'error', 'stopped'])).resolves.toBe('done');
       expect((await answerText(refused)).length).toBeGreaterThan(20);
       const next = await sendChat(page, mode, 'And what does it cost?');
-      await expect(waitForStatus(next, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+      await expect(waitForStatus(next, ['done', 'error', 'stopped'])).resolves.toBe('done');
       await expect(page.getByRole('log', { name: 'Conversation' }).locator('article').count()).resolves.toBe(2);
 
       const keyed = (await apiRequests(ui, MODE_PATH[mode])).filter(
@@ -141,17 +141,17 @@ describe('the web UI with a keyed server through nginx', () => {
     const { page } = ui;
     await keyForm(page).waitFor();
     const refused = await sendChat(page, 'auto', 'How does auto mode work?');
-    await expect(waitForStatus(refused, ['error', 'done', 'cancelled'])).resolves.toBe('error');
+    await expect(waitForStatus(refused, ['error', 'done', 'stopped'])).resolves.toBe('error');
     await expect(refused.textContent()).resolves.toContain('the server needs an API key');
 
     await enterKey(page, KEY);
     await keyForm(page).waitFor({ state: 'detached' });
-    await expect(waitForStatus(refused, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+    await expect(waitForStatus(refused, ['done', 'error', 'stopped'])).resolves.toBe('done');
     expect((await answerText(refused)).length).toBeGreaterThan(20);
     // The upgrade refused for want of a key says nothing about this network: with the key, auto is on the WebSocket.
     await expect(deliveryOf(refused)).resolves.toEqual({ tag: 'Auto → WebSocket', delivered: 'ws', why: [] });
     const next = await sendChat(page, 'auto', 'And what does it cost?');
-    await expect(waitForStatus(next, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+    await expect(waitForStatus(next, ['done', 'error', 'stopped'])).resolves.toBe('done');
     await expect(deliveryOf(next)).resolves.toEqual({ tag: 'Auto → WebSocket', delivered: 'ws', why: [] });
     const ticketed = ui.sockets.filter((socket) => new URL(socket.url).searchParams.has('ticket'));
     const done = ticketed.flatMap((socket) => socket.frames).filter((frame) => frame.includes('"type":"done"'));
@@ -163,20 +163,20 @@ describe('the web UI with a keyed server through nginx', () => {
     const { page, context } = ui;
     await enterKey(page, KEY);
     await page.getByLabel('Model').locator('option').first().waitFor({ state: 'attached' });
-    await expect(storedValues(page)).resolves.toEqual({ session: [KEY], local: [] });
+    await expect(storedKeys(page)).resolves.toEqual({ session: [KEY], local: [] });
     await expect(page.evaluate(() => document.cookie)).resolves.toBe('');
 
     await page.reload();
     await page.getByLabel('Model').locator('option').first().waitFor({ state: 'attached' });
     await expect(keyForm(page).count()).resolves.toBe(0);
     const afterReload = await sendChat(page, 'ws', 'Hello again');
-    await expect(waitForStatus(afterReload, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+    await expect(waitForStatus(afterReload, ['done', 'error', 'stopped'])).resolves.toBe('done');
 
     const otherTab = await context.newPage();
     try {
       await otherTab.goto(nginx.url);
       await keyForm(otherTab).waitFor();
-      await expect(storedValues(otherTab)).resolves.toEqual({ session: [], local: [] });
+      await expect(storedKeys(otherTab)).resolves.toEqual({ session: [], local: [] });
     } finally {
       await otherTab.close();
     }
@@ -185,10 +185,10 @@ describe('the web UI with a keyed server through nginx', () => {
     await page.getByRole('button', { name: 'Forget key' }).click();
     await keyForm(page).waitFor();
     await expect(keyForm(page).textContent()).resolves.not.toContain('This key was refused');
-    await expect(storedValues(page)).resolves.toEqual({ session: [], local: [] });
+    await expect(storedKeys(page)).resolves.toEqual({ session: [], local: [] });
     await expect(page.getByRole('button', { name: 'Forget key' }).count()).resolves.toBe(0);
     const refused = await sendChat(page, 'sse', 'Anyone there?');
-    await expect(waitForStatus(refused, ['error', 'done', 'cancelled'])).resolves.toBe('error');
+    await expect(waitForStatus(refused, ['error', 'done', 'stopped'])).resolves.toBe('error');
     const sinceForget = (await apiRequests(ui)).slice(before);
     expect(sinceForget.map((request) => request.path)).toEqual(
       expect.arrayContaining(['/api/models', '/api/sse/chat']),
@@ -199,7 +199,7 @@ describe('the web UI with a keyed server through nginx', () => {
     }
 
     await enterKey(page, KEY);
-    await expect(waitForStatus(refused, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+    await expect(waitForStatus(refused, ['done', 'error', 'stopped'])).resolves.toBe('done');
   });
 
   it('runs the Compare view in all four modes once the key is entered, the refused columns included', async () => {
@@ -211,12 +211,12 @@ describe('the web UI with a keyed server through nginx', () => {
     await box.press('Enter');
     const column = (mode: UiMode) => page.getByRole('region', { name: `${TAB_LABEL[mode]} column` }).locator('.reply');
     for (const mode of MODES) {
-      await expect(waitForStatus(column(mode), ['error', 'done', 'cancelled']), mode).resolves.toBe('error');
+      await expect(waitForStatus(column(mode), ['error', 'done', 'stopped']), mode).resolves.toBe('error');
     }
     await enterKey(page, KEY);
     const answers: string[] = [];
     for (const mode of MODES) {
-      await expect(waitForStatus(column(mode), ['done', 'error', 'cancelled']), mode).resolves.toBe('done');
+      await expect(waitForStatus(column(mode), ['done', 'error', 'stopped']), mode).resolves.toBe('done');
       answers.push(await answerText(column(mode)));
     }
     expect(answers[0]?.length).toBeGreaterThan(50);
@@ -235,7 +235,7 @@ describe('the web UI with a keyed server through nginx', () => {
     await page.getByRole('button', { name: 'Forget key' }).waitFor();
     await expect(overflow()).resolves.toBeLessThanOrEqual(0);
     const reply = await sendChat(page, 'ws', 'Hello from a phone');
-    await expect(waitForStatus(reply, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+    await expect(waitForStatus(reply, ['done', 'error', 'stopped'])).resolves.toBe('done');
   });
 });
 
@@ -294,12 +294,18 @@ async function enterKey(page: Page, key: string): Promise<void> {
   await page.waitForFunction(() => document.querySelector('form[aria-busy="true"]') === null);
 }
 
-/** Whatever the page keeps in sessionStorage and localStorage. */
-async function storedValues(page: Page): Promise<{ session: string[]; local: string[] }> {
-  return page.evaluate(() => ({
-    session: Object.values(window.sessionStorage),
-    local: Object.values(window.localStorage),
-  }));
+/**
+ * The values of the page's sessionStorage that hold either key (the tab keeps its conversation there too), and
+ * everything in its localStorage.
+ */
+async function storedKeys(page: Page): Promise<{ session: string[]; local: string[] }> {
+  return page.evaluate(
+    (keys) => ({
+      session: Object.values(window.sessionStorage).filter((value) => keys.some((key) => value.includes(key))),
+      local: Object.values(window.localStorage),
+    }),
+    [KEY, WRONG_KEY],
+  );
 }
 
 /** The page's API requests (those to `path` if given), in order, with their `Authorization` header and status. */
@@ -329,7 +335,7 @@ async function expectKeyKeptSecret(keyed: KeyedPage): Promise<void> {
     for (const message of keyed.messages) expect(message, 'a console message').not.toContain(key);
     expect(page.url(), 'the page URL').not.toContain(key);
     await expect(page.content(), 'the page').resolves.not.toContain(key);
-    const stored = await storedValues(page);
+    const stored = await storedKeys(page);
     expect(stored.local.join('\n'), 'localStorage').not.toContain(key);
   }
   expect(keyed.pageErrors, 'no uncaught page error').toEqual([]);

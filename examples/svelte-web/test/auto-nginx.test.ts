@@ -189,7 +189,7 @@ describe('the web UI in auto mode through nginx that refuses WebSockets and buff
     try {
       await pickModel(ui.page, TEN_SECOND_MODEL);
       const reply = await sendChat(ui.page, 'auto', `${TEN_SECOND_REQUEST.message} (ui)`);
-      await expect(waitForStatus(reply, ['done', 'error', 'cancelled'], 45_000)).resolves.toBe('done');
+      await expect(waitForStatus(reply, ['done', 'error', 'stopped'], 45_000)).resolves.toBe('done');
       expect((await answerText(reply)).length).toBeGreaterThan(500);
       await expect(deliveryOf(reply)).resolves.toEqual({
         tag: 'Auto → Polling',

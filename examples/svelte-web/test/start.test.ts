@@ -43,7 +43,7 @@ describe('the reference server without nginx', () => {
     try {
       for (const mode of ['sync', 'polling', 'sse', 'ws'] satisfies UiMode[]) {
         const reply = await sendChat(ui.page, mode, `How does ${mode} work?`);
-        await expect(waitForStatus(reply, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+        await expect(waitForStatus(reply, ['done', 'error', 'stopped'])).resolves.toBe('done');
       }
       await screenshot(ui.page, 'npm-start-four-modes');
       expect(ui.errors).toEqual([]);

@@ -2,7 +2,7 @@
  * The built Svelte UI, served by the repository's nginx.conf in a real nginx in front of the real reference server
  * process, driven in Debian's Chromium: what the `web` and `backend` containers run, without Docker.
  */
-import type { Browser, Locator } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import {
   launchChromium,
@@ -89,7 +89,7 @@ describe('the chat view through nginx', () => {
     await box.fill('What is long polling?');
     await box.press('Enter');
     const reply = page.getByRole('log', { name: 'Conversation' }).locator('article').last().locator('.reply');
-    await expect(waitForStatus(reply, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+    await expect(waitForStatus(reply, ['done', 'error', 'stopped'])).resolves.toBe('done');
     expect((await answerText(reply)).length).toBeGreaterThan(20);
     await expect(reply.getAttribute('class')).resolves.toContain('mode-auto');
     await expect(deliveryOf(reply)).resolves.toEqual({ tag: 'Auto → WebSocket', delivered: 'ws', why: [] });
@@ -160,6 +160,66 @@ describe('the chat view through nginx', () => {
     ).resolves.toBe(0);
   });
 
+  it('regenerates the last answer: a new run for the same conversation, in place of the old answer', async () => {
+    ui = await openUi(browser, nginx.url);
+    const { page } = ui;
+    await waitForStatus(await sendChat(page, 'sse', 'What is long polling?'), ['done']);
+    const second = await sendChat(page, 'sse', 'And how does it compare with SSE?');
+    await waitForStatus(second, ['done']);
+    const before = { runId: await second.getAttribute('data-run-id'), text: await answerText(second) };
+
+    const request = page.waitForRequest((each) => each.url().endsWith('/api/sse/chat'));
+    await page.getByRole('button', { name: 'Regenerate' }).click();
+    const body = (await request).postDataJSON() as { messages: Array<{ role: string; content: string }> };
+    // The conversation up to the last question, without the answer being replaced.
+    expect(body.messages.map((message) => message.role)).toEqual(['user', 'assistant', 'user']);
+    expect(body.messages[2]?.content).toBe('And how does it compare with SSE?');
+    await page.waitForFunction(
+      ([element, runId]) =>
+        (element as HTMLElement).dataset.runId !== runId && (element as HTMLElement).dataset.status === 'done',
+      [await second.elementHandle(), before.runId] as const,
+    );
+    await expect(conversation(page).locator('article').count()).resolves.toBe(2);
+    await expect(conversation(page).locator('.reply').count()).resolves.toBe(2);
+    // The simulated model answers the same conversation with the same words.
+    expect(await answerText(second)).toBe(before.text);
+    await expect(page.getByRole('button', { name: 'Regenerate' }).count()).resolves.toBe(1);
+  });
+
+  it('edits a message and sends it again: what came after it is dropped, and a new answer streams', async () => {
+    ui = await openUi(browser, nginx.url);
+    const { page } = ui;
+    const turns = conversation(page).locator('article');
+    await waitForStatus(await sendChat(page, 'sse', 'What is long polling?'), ['done']);
+    const firstAnswer = await answerText(turns.first().locator('.reply'));
+    await waitForStatus(await sendChat(page, 'sse', 'And how does it compare with SSE?'), ['done']);
+
+    // Escape leaves the message as it was.
+    await page.getByRole('button', { name: 'Edit message 1' }).click();
+    const box = page.getByRole('textbox', { name: 'Edit message 1' });
+    await expect(box.inputValue()).resolves.toBe('What is long polling?');
+    await box.press('Escape');
+    await expect(box.count()).resolves.toBe(0);
+    await expect(
+      page.getByRole('button', { name: 'Edit message 1' }).evaluate((button) => button === document.activeElement),
+    ).resolves.toBe(true);
+    await expect(turns.count()).resolves.toBe(2);
+
+    await page.getByRole('button', { name: 'Edit message 1' }).click();
+    await box.fill('What is a WebSocket?');
+    const request = page.waitForRequest((each) => each.url().endsWith('/api/sse/chat'));
+    await box.press('Enter');
+    const body = (await request).postDataJSON() as { messages: Array<{ role: string; content: string }> };
+    expect(body.messages).toEqual([{ role: 'user', content: 'What is a WebSocket?' }]);
+    await expect(turns.count()).resolves.toBe(1);
+    await expect(turns.locator('.user').textContent()).resolves.toBe('What is a WebSocket?');
+    const reply = turns.locator('.reply');
+    await expect(waitForStatus(reply, ['done', 'error', 'stopped'])).resolves.toBe('done');
+    const answer = await answerText(reply);
+    expect(answer.length).toBeGreaterThan(20);
+    expect(answer).not.toBe(firstAnswer);
+  });
+
   it.each(STREAMING_MODES)('Stop cancels the run on the server in %s mode', async (mode) => {
     ui = await openUi(browser, nginx.url);
     const { page } = ui;
@@ -173,7 +233,7 @@ describe('the chat view through nginx', () => {
       { polling: 20 },
     );
     await page.getByRole('button', { name: 'Stop' }).dispatchEvent('click');
-    await expect(waitForStatus(reply, ['cancelled', 'done', 'error'])).resolves.toBe('cancelled');
+    await expect(waitForStatus(reply, ['stopped', 'done', 'error'])).resolves.toBe('stopped');
     await expect(reply.getByText('Stopped').isVisible()).resolves.toBe(true);
     const runId = await reply.getAttribute('data-run-id');
     expect(runId).toBeTruthy();
@@ -192,7 +252,7 @@ describe('the chat view through nginx', () => {
     await pickModel(page, SLOW_MODEL);
     const reply = await sendChat(page, 'sync', LONG_PROMPT);
     await page.getByRole('button', { name: 'Stop' }).click();
-    await expect(waitForStatus(reply, ['cancelled', 'done', 'error'])).resolves.toBe('cancelled');
+    await expect(waitForStatus(reply, ['stopped', 'done', 'error'])).resolves.toBe('stopped');
     expect(await answerText(reply)).toBe('');
   });
 
@@ -269,7 +329,7 @@ describe('the WebSocket connection', () => {
     );
     await expect(badge.textContent()).resolves.toContain('reconnecting');
     nginx = await startNginx({ backend: `127.0.0.1:${server.port}`, port });
-    await expect(waitForStatus(reply, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+    await expect(waitForStatus(reply, ['done', 'error', 'stopped'])).resolves.toBe('done');
     await expect(badge.getAttribute('data-state')).resolves.toBe('open');
     await expect(reply.getByText(/resumed/).isVisible()).resolves.toBe(true);
     const resumed = await answerText(reply);
@@ -310,7 +370,7 @@ describe('auto mode through an nginx that refuses WebSocket upgrades', () => {
         if (new URL(request.url()).pathname === '/api/sse/chat') sseRequests.push(request.url());
       });
       const second = await sendChat(page, 'auto', 'And in short?');
-      await expect(waitForStatus(second, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+      await expect(waitForStatus(second, ['done', 'error', 'stopped'])).resolves.toBe('done');
       const delivery = await deliveryOf(second);
       expect(delivery).toMatchObject({ tag: 'Auto → SSE', delivered: 'sse' });
       expect(delivery.why).toEqual([expect.stringMatching(/^Started on SSE: an earlier chat fell back to it/)]);
@@ -334,7 +394,7 @@ describe('the Compare view through nginx', () => {
     await expect(columns.count()).resolves.toBe(4);
     for (const mode of ['sync', 'polling', 'sse', 'ws'] as const) {
       const column = page.getByRole('region', { name: `${TAB_LABEL[mode]} column` });
-      await expect(waitForStatus(column.locator('.reply'), ['done', 'error', 'cancelled'])).resolves.toBe('done');
+      await expect(waitForStatus(column.locator('.reply'), ['done', 'error', 'stopped'])).resolves.toBe('done');
     }
     const rows = await columns.evaluateAll((sections) =>
       sections.map((section) => ({
@@ -393,4 +453,9 @@ async function expectMarkdownAnswer(reply: Locator): Promise<void> {
   await expect(reply.locator('.answer pre code').count()).resolves.toBeGreaterThan(0);
   // Markdown syntax is rendered, not shown.
   await expect(answerText(reply)).resolves.not.toContain('```');
+}
+
+/** The chat's conversation, whose articles are its turns. */
+function conversation(page: Page): Locator {
+  return page.getByRole('log', { name: 'Conversation' });
 }

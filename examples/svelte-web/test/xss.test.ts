@@ -31,7 +31,7 @@ describe('an answer carrying XSS payloads', () => {
     const { page } = ui;
     try {
       const reply = await sendChat(page, mode, 'Summarise the page');
-      await expect(waitForStatus(reply, ['done', 'error', 'cancelled'])).resolves.toBe('done');
+      await expect(waitForStatus(reply, ['done', 'error', 'stopped'])).resolves.toBe('done');
       await screenshot(page, `xss-${mode}`);
       const answer = reply.locator('.answer');
 

@@ -2,10 +2,11 @@ import {
   createChatClient,
   isChatError,
   type ChatClient,
+  type ChatMode,
   type ChatStream,
   type ModeStorage,
 } from '@chatwire/client-sdk';
-import type { Reply } from './reply.svelte';
+import type { CompareReply } from './compare-reply.svelte';
 
 /**
  * What the API-key form shows: nothing; a request for a key; a key being checked; the server refused it; it could not
@@ -15,6 +16,13 @@ export type KeyPrompt = 'hidden' | 'needed' | 'checking' | 'refused' | 'unchecke
 
 /** The tab's storage; only `sessionStorage` is meant: the key ends with the tab and never goes to localStorage. */
 export type KeyStorage = Pick<Storage, 'getItem' | 'setItem' | 'removeItem'>;
+
+/** A chat that failed: its error code, the mode it was asked in, and whether its run had started. */
+export interface ChatFailure {
+  code: string | undefined;
+  mode: ChatMode;
+  started: boolean;
+}
 
 /** Options of {@link ChatAccess}. */
 export interface ChatAccessOptions {
@@ -38,6 +46,12 @@ const USABLE_KEY = /^[\x21-\x7e]+$/;
 export class ChatAccess {
   /** The client to use now; a changed key replaces it (the old one is closed, ending its WebSocket). */
   client = $state.raw<ChatClient>() as ChatClient;
+  /**
+   * A client that always goes through {@link client}, whatever key it has by then: for a `ChatSession`, which keeps
+   * the client it was created with, so that a key entered or forgotten applies to its next request and its
+   * conversation stays on screen. Its `close()` does nothing: the clients it goes through are closed when replaced.
+   */
+  readonly current: ChatClient = currentClientOf(this);
   /** True while a key is in use (the header offers to forget it). */
   hasKey = $state(false);
   prompt = $state<KeyPrompt>('hidden');
@@ -59,17 +73,30 @@ export class ChatAccess {
    * Runs a chat into `reply` with the current client. A chat refused for want of a key shows the form and runs again
    * once a key is accepted, if `wanted()` still says so (the reply is still on screen).
    */
-  follow(reply: Reply, start: (client: ChatClient) => ChatStream, wanted: () => boolean): void {
+  follow(reply: CompareReply, start: (client: ChatClient) => ChatStream, wanted: () => boolean): void {
     const client = this.client;
     void reply.follow(start(client)).then(async () => {
-      if (reply.status !== 'error' || !(await this.#refusedForKey(reply, client))) return;
-      reply.error = this.hasKey ? 'the server refused the API key' : 'the server needs an API key';
-      this.askForKey(client, () => {
+      if (reply.status !== 'error') return;
+      const failure = { code: reply.errorCode, mode: reply.mode, started: reply.runId !== undefined };
+      const problem = await this.askForKeyAfter(failure, client, () => {
         if (!wanted()) return;
         reply.reset();
         this.follow(reply, start, wanted);
       });
+      if (problem !== undefined) reply.error = problem;
     });
+  }
+
+  /**
+   * After a chat made with `client` failed: when it was refused for want of an accepted key, shows the key form, calls
+   * `retry` once a key is accepted, and resolves with what to tell the user instead of the SDK's message; otherwise
+   * resolves with `undefined`.
+   */
+  async askForKeyAfter(failure: ChatFailure, client: ChatClient, retry: () => void): Promise<string | undefined> {
+    if (!(await this.#refusedForKey(failure, client))) return undefined;
+    const problem = this.hasKey ? 'the server refused the API key' : 'the server needs an API key';
+    this.askForKey(client, retry);
+    return problem;
   }
 
   /**
@@ -118,13 +145,13 @@ export class ChatAccess {
   }
 
   /**
-   * Whether `reply` failed for want of an accepted key. A browser is not told why a WebSocket upgrade failed (a 401
+   * Whether a chat failed for want of an accepted key. A browser is not told why a WebSocket upgrade failed (a 401
    * looks like a network failure), so a ws chat that could not connect is followed by a look at the models list, which
    * a keyed server refuses without a key just the same.
    */
-  async #refusedForKey(reply: Reply, client: ChatClient): Promise<boolean> {
-    if (reply.errorCode === 'unauthorized') return true;
-    if (reply.errorCode !== 'network' || reply.mode !== 'ws' || reply.runId !== undefined) return false;
+  async #refusedForKey(failure: ChatFailure, client: ChatClient): Promise<boolean> {
+    if (failure.code === 'unauthorized') return true;
+    if (failure.code !== 'network' || failure.mode !== 'ws' || failure.started) return false;
     try {
       await client.models();
       return false;
@@ -132,6 +159,19 @@ export class ChatAccess {
       return isChatError(error) && error.code === 'unauthorized';
     }
   }
+}
+
+function currentClientOf(access: ChatAccess): ChatClient {
+  return {
+    chat: (options) => access.client.chat(options),
+    resume: (runId, options) => access.client.resume(runId, options),
+    cancel: (runId, options) => access.client.cancel(runId, options),
+    models: (options) => access.client.models(options),
+    get connection() {
+      return access.client.connection;
+    },
+    close() {},
+  };
 }
 
 function clientFor(baseUrl: string, key: string | undefined): ChatClient {

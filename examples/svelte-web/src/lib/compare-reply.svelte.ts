@@ -1,18 +1,15 @@
-import { isChatError, type ChatMode, type ChatStats, type ChatStream } from '@chatwire/client-sdk';
-
-/** Where an answer stands, as the UI shows it. */
-export type ReplyStatus = 'waiting' | 'streaming' | 'done' | 'error' | 'cancelled';
+import { isChatError, type ChatStats, type ChatStream, type Mode } from '@chatwire/client-sdk';
+import { isActive, type ReplyStatus, type ShownReply } from './shown-reply';
 
 /** A copy of the SDK's live stats, so Svelte sees each change as a new value. */
 export type StatsSnapshot = { -readonly [K in keyof ChatStats]: ChatStats[K] };
 
 /**
- * One assistant answer being received. Its fields are reactive, and only the component showing this answer reads them,
- * so a streaming answer updates its own bubble and nothing else in the history.
+ * One column of the Compare view: a one-off chat in one mode, with its stats live while it streams (what the view
+ * charts). The chat view's conversation is a `ChatSession` instead; this is the single answer the four columns race.
  */
-export class Reply {
-  /** The mode asked for (`auto` included); {@link stats} says which transport delivered it. */
-  readonly mode: ChatMode;
+export class CompareReply implements ShownReply {
+  readonly mode: Mode;
   text = $state('');
   status = $state<ReplyStatus>('waiting');
   runId = $state<string | undefined>(undefined);
@@ -23,21 +20,21 @@ export class Reply {
   stats = $state<StatsSnapshot | undefined>(undefined);
   #stream: ChatStream | undefined;
 
-  constructor(mode: ChatMode) {
+  constructor(mode: Mode) {
     this.mode = mode;
   }
 
   get active(): boolean {
-    return this.status === 'waiting' || this.status === 'streaming';
+    return isActive(this.status);
   }
 
-  /** Stops the run on the server (the SDK sends the mode's cancel); the stream then ends as `cancelled`. */
+  /** Stops the run on the server (the SDK sends the mode's cancel); the stream then ends as `stopped`. */
   stop(): void {
     if (!this.active) return;
     void this.#stream?.cancel().catch(() => undefined);
   }
 
-  /** Back to `waiting` with nothing received, to follow a new stream for the same message. */
+  /** Back to `waiting` with nothing received, to follow a new stream for the same prompt. */
   reset(): void {
     this.text = '';
     this.status = 'waiting';
@@ -49,8 +46,8 @@ export class Reply {
   }
 
   /**
-   * Reads `stream` to its end into this reply. Tokens are gathered and applied once per animation frame, so a model
-   * sending a thousand tokens a second costs one markdown render per frame, not one per token.
+   * Reads `stream` to its end into this reply. Tokens are gathered and applied once per animation frame, with a copy
+   * of the stats, so four columns streaming a thousand tokens a second cost four updates per frame.
    */
   async follow(stream: ChatStream): Promise<void> {
     this.#stream = stream;
@@ -81,6 +78,8 @@ export class Reply {
             schedule();
             break;
           case 'done':
+            // The whole text is on screen before the status says so.
+            flush();
             this.status = 'done';
             break;
         }
@@ -99,7 +98,7 @@ export class Reply {
 
   #fail(code: string, message: string): void {
     if (code === 'cancelled') {
-      this.status = 'cancelled';
+      this.status = 'stopped';
       this.error = undefined;
     } else {
       this.status = 'error';
