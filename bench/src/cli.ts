@@ -8,6 +8,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runAdapterCosts } from './adapter-costs.js';
+import { BASELINE_ADAPTER, KIT_ADAPTERS } from './adapters.js';
 import { runCluster } from './cluster.js';
 import { runGroq } from './groq.js';
 import { createLab } from './lab.js';
@@ -55,16 +57,33 @@ async function main(): Promise<void> {
   let results: BenchResults;
   try {
     const clusterOnly = flag('cluster-only');
-    const scenarios = flag('ramp-only') || clusterOnly ? [] : await runMatrix(lab, plan, targets, log);
+    const adaptersOnly = flag('adapters-only');
+    const onePart = clusterOnly || adaptersOnly || flag('ramp-only');
+    const scenarios = onePart ? [] : await runMatrix(lab, plan, targets, log);
     const ramp =
-      plan.ramp && !flag('no-ramp') && !clusterOnly ? await runRamps(lab, plan.ramp, targets, log) : undefined;
+      plan.ramp && !flag('no-ramp') && !clusterOnly && !adaptersOnly
+        ? await runRamps(lab, plan.ramp, targets, log)
+        : undefined;
     const clusterPlan = plan.cluster && {
       ...plan.cluster,
       targets: plan.cluster.targets.filter((id) => targets.some((target) => target.id === id)),
     };
     const cluster =
-      clusterPlan && !flag('no-cluster') && !flag('ramp-only')
+      clusterPlan && !flag('no-cluster') && !flag('ramp-only') && !adaptersOnly
         ? await runCluster(lab, clusterPlan, root, log)
+        : undefined;
+    // Koa, the baseline, always; the others as --adapters= names them.
+    const adapterIds = option('adapters')?.split(',');
+    const adapters = KIT_ADAPTERS.filter(
+      (adapter) => adapter.id === BASELINE_ADAPTER || !adapterIds || adapterIds.includes(adapter.id),
+    );
+    const adapterPlan = plan.adapters && {
+      ...plan.adapters,
+      targets: plan.adapters.targets.filter((id) => targets.some((target) => target.id === id)),
+    };
+    const adapterCosts =
+      adapterPlan && !flag('no-adapters') && (adaptersOnly || !onePart)
+        ? await runAdapterCosts(lab, adapterPlan, adapters, log)
         : undefined;
     const groq = process.env.GROQ_API_KEY ? await runGroq(lab, targets, log) : undefined;
     results = {
@@ -80,13 +99,14 @@ async function main(): Promise<void> {
       scenarios,
       ramps: ramp?.ramps ?? [],
       ...(cluster ? { cluster } : {}),
+      ...(adapterCosts ? { adapters: adapterCosts } : {}),
       ...(groq ? { groq } : {}),
     };
   } finally {
     await lab.stop();
   }
   const stamp = results.startedAt.replace(/[:.]/g, '-');
-  const kind = plan.quick ? 'quick' : flag('cluster-only') ? 'cluster' : 'full';
+  const kind = plan.quick ? 'quick' : flag('cluster-only') ? 'cluster' : flag('adapters-only') ? 'adapters' : 'full';
   const file = option('out') ?? join(root, plan.quick ? 'bench/results/tmp' : 'bench/results', `${stamp}-${kind}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);

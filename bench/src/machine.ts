@@ -12,6 +12,8 @@ export interface MachineInfo {
   commit: string;
   /** The working tree had uncommitted changes. */
   dirty: boolean;
+  /** packages/protocol or packages/server-kit, what the servers run, had uncommitted changes. */
+  serverDirty?: boolean;
   /** Versions of the libraries measured. */
   libraries: Record<string, string>;
   /** `ulimit -n` seen by the bench. */
@@ -52,11 +54,21 @@ export function describeMachine(root: string): MachineInfo {
     node: process.version,
     commit: git('rev-parse', 'HEAD') || 'unknown',
     dirty: git('status', '--porcelain') !== '',
+    serverDirty: git('status', '--porcelain', '--', 'packages/protocol', 'packages/server-kit') !== '',
     libraries: Object.fromEntries(
-      ['koa', 'ws', 'undici', 'eventsource-parser', 'ai', 'socket.io', 'socket.io-client'].map((name) => [
-        name,
-        version(name),
-      ]),
+      [
+        'koa',
+        'express',
+        'fastify',
+        'hono',
+        '@hono/node-server',
+        'ws',
+        'undici',
+        'eventsource-parser',
+        'ai',
+        'socket.io',
+        'socket.io-client',
+      ].map((name) => [name, version(name)]),
     ),
     openFilesLimit,
   };

@@ -1,3 +1,5 @@
+import type { AdapterPlan } from './adapter-costs.js';
+import { ADAPTER_TARGETS } from './adapters.js';
 import type { ClusterPlan } from './cluster.js';
 import type { TargetId } from './targets.js';
 
@@ -31,11 +33,27 @@ export interface BenchPlan {
   chatTimeoutMs: number;
   /** One instance against two behind nginx with Redis. */
   cluster?: ClusterPlan;
+  /** The kit through each framework adapter against Koa. */
+  adapters?: AdapterPlan;
 }
 
 const RAMP_TARGETS: TargetId[] = ['kit-polling', 'kit-sse', 'kit-ws', 'bare-sse', 'bare-ws', 'ai-sdk', 'socket.io'];
 
-/** Which plan: the full run (under fifteen minutes on two cores), the quick one (under a minute), or a profiling run. */
+// Zero delay, so the server's CPU per token is the code's cost alone; short scenarios, many rounds: the spread of the
+// ratios is the noise of a shared machine, and more pairs a second apart beat fewer long ones.
+const ADAPTERS: AdapterPlan = {
+  model: 'sim/instant',
+  concurrency: 50,
+  chats: 200,
+  rounds: 8,
+  warmupChats: 100,
+  targets: [...ADAPTER_TARGETS],
+};
+
+/**
+ * Which plan: the full run (under half an hour on two cores, the adapter comparison 8 to 13 minutes of it), the quick
+ * one (a minute or two), or a profiling run.
+ */
 export type PlanKind = 'full' | 'quick' | 'profile';
 
 /** The plan of a bench run. */
@@ -70,6 +88,8 @@ export function createPlan(kind: PlanKind): BenchPlan {
       },
       chatTimeoutMs: 30_000,
       cluster: { targets: ['kit-sse', 'kit-ws'], profiles: [{ model: 'sim/gpt-oss-20b', chats: { 10: 20 } }] },
+      // SSE only: eight servers start for it, and the quick run is a smoke test.
+      adapters: { ...ADAPTERS, chats: 40, rounds: 1, warmupChats: 10, targets: ['kit-sse'] },
     };
   }
   return {
@@ -97,5 +117,6 @@ export function createPlan(kind: PlanKind): BenchPlan {
         { model: 'sim/instant', chats: { 100: 500 } },
       ],
     },
+    adapters: ADAPTERS,
   };
 }

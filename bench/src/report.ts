@@ -25,6 +25,7 @@ import { previousRunSection } from './report/previous-run.js';
 import { choosingAMode } from './report/qualitative.js';
 import type { BenchResults, ClusterResults } from './results.js';
 import { clusterSection } from './report/cluster.js';
+import { adapterSection } from './report/adapters.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const docPath = join(root, 'docs/COMPARISON.md');
@@ -71,8 +72,21 @@ function clusterOf(results: BenchResults): { results?: ClusterResults; source?: 
   return results.cluster ? { results: results.cluster } : {};
 }
 
+/**
+ * The adapter comparison: the run's own, else the newest `--adapters-only` run in bench/results/ (reported with its
+ * file name).
+ */
+function adaptersOf(results: BenchResults): { run?: BenchResults; source?: string } {
+  if (results.adapters?.entries.length) return { run: results };
+  const file = newest(join(root, 'bench/results'), '-adapters.json');
+  const found = file ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResults) : undefined;
+  return file && found?.adapters ? { run: found, source: relative(root, file) } : {};
+}
+
 function render(results: BenchResults, file: string): string {
   const cluster = clusterOf(results);
+  const adapters = adaptersOf(results);
+  const adapterNotes = join(root, 'bench/notes/adapter-costs.md');
   const index = indexResults(results);
   const charts = chartsFor(index, results.ramps);
   mkdirSync(chartDir, { recursive: true });
@@ -200,6 +214,14 @@ function render(results: BenchResults, file: string): string {
     '',
   );
   for (const model of index.models) out.push(`### ${profileName(model)}`, '', serverCostTable(index, model), '');
+
+  out.push(
+    ...adapterSection(
+      adapters.run,
+      adapters.source,
+      existsSync(adapterNotes) ? readFileSync(adapterNotes, 'utf8').trim() : undefined,
+    ),
+  );
 
   if (results.ramps.length > 0 && ramp) {
     out.push(

@@ -1,3 +1,4 @@
+import type { KitAdapter } from './adapters.js';
 import type { MachineInfo } from './machine.js';
 import type { ScenarioResult } from './scenario.js';
 import type { WireCounts } from './wire-meter.js';
@@ -66,6 +67,25 @@ export interface ClusterResults {
   skipped?: string;
 }
 
+/** One scenario of the adapter comparison: a kit mode served through one framework adapter. */
+export interface AdapterEntry extends ScenarioEntry {
+  adapter: KitAdapter;
+  /** The round (from 0): each round measures every adapter once, each right next to a scenario of the baseline. */
+  round: number;
+  /** For a scenario of the baseline: the adapter it was measured next to, and is compared with. */
+  pairedWith?: KitAdapter;
+}
+
+/** The kit mounted through each framework adapter against Koa (`--adapters-only`, or part of a full run). */
+export interface AdapterResults {
+  model: string;
+  concurrency: number;
+  /** Chats per scenario. */
+  chats: number;
+  rounds: number;
+  entries: AdapterEntry[];
+}
+
 /** A whole bench run, as written to bench/results/*.json. */
 export interface BenchResults {
   version: 1;
@@ -92,6 +112,7 @@ export interface BenchResults {
   scenarios: ScenarioEntry[];
   ramps: RampResult[];
   cluster?: ClusterResults;
+  adapters?: AdapterResults;
   /** Runs against real Groq (only with GROQ_API_KEY), kept apart from the simulated figures. */
   groq?: ScenarioEntry[];
 }

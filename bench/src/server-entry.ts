@@ -2,8 +2,10 @@
  * The server process of a bench: one server under test (the kit, a bare baseline or a peer), plus the bench-only IPC
  * channel through which the orchestrator reads its CPU time, RSS and wire counters. Nothing else talks to it.
  *
- * Usage: node dist/server-entry.js <kit|bare-sse|bare-ws|ai-sdk|socket.io> [--no-metrics] [--groq] [--redis=<url>]
+ * Usage: node dist/server-entry.js <kind> [--no-metrics] [--groq] [--redis=<url>], kind one of `ServerKind`
+ * (`kit` is the kit on Koa; `kit-node`, `kit-express`, `kit-fastify`, `kit-hono` mount it through another adapter).
  */
+import type { KitAdapter } from './adapters.js';
 import { serveIpc } from './ipc.js';
 import { createServerSampler } from './server-stats.js';
 import type { BenchServer } from './servers/bench-server.js';
@@ -15,15 +17,22 @@ import { startSocketIoServer } from './servers/socket-io.js';
 import type { ServerKind } from './targets.js';
 import { meterServer } from './wire-meter.js';
 
+const kitServer = (adapter: KitAdapter) => (flags: string[]) => {
+  const redisUrl = flags.find((flag) => flag.startsWith('--redis='))?.slice('--redis='.length);
+  return startKitServer({
+    adapter,
+    metrics: !flags.includes('--no-metrics'),
+    groq: flags.includes('--groq'),
+    ...(redisUrl ? { redisUrl } : {}),
+  });
+};
+
 const STARTERS: Record<ServerKind, (flags: string[]) => Promise<BenchServer>> = {
-  kit: (flags) => {
-    const redisUrl = flags.find((flag) => flag.startsWith('--redis='))?.slice('--redis='.length);
-    return startKitServer({
-      metrics: !flags.includes('--no-metrics'),
-      groq: flags.includes('--groq'),
-      ...(redisUrl ? { redisUrl } : {}),
-    });
-  },
+  kit: kitServer('koa'),
+  'kit-node': kitServer('node'),
+  'kit-express': kitServer('express'),
+  'kit-fastify': kitServer('fastify'),
+  'kit-hono': kitServer('hono'),
   'bare-sse': () => startBareSseServer(),
   'bare-ws': () => startBareWsServer(),
   'ai-sdk': () => startAiSdkServer(),

@@ -1,7 +1,11 @@
 import type { Mode } from '@chatwire/protocol';
 
-/** The server programs `server-entry.ts` can run. */
-export type ServerKind = 'kit' | 'bare-sse' | 'bare-ws' | 'ai-sdk' | 'socket.io';
+/**
+ * The server programs `server-entry.ts` can run. `kit` is the reference server's (the kit on Koa); `kit-<framework>`
+ * mounts the same kit, with the same options, through another adapter.
+ */
+export type ServerKind =
+  'kit' | 'kit-node' | 'kit-express' | 'kit-fastify' | 'kit-hono' | 'bare-sse' | 'bare-ws' | 'ai-sdk' | 'socket.io';
 
 /** The client loops `load-entry.ts` can drive. */
 export type ClientKind = 'direct' | 'sync' | 'polling' | 'sse' | 'ws' | 'ui-message-stream' | 'socket.io';

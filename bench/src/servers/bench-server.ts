@@ -11,10 +11,12 @@ export interface BenchServer {
   close(): Promise<void>;
 }
 
+/** The reference server's HTTP timeouts (examples/koa-server); responses (long streams) are not limited by them. */
+export const HTTP_SERVER_OPTIONS = { headersTimeout: 10_000, requestTimeout: 30_000 } as const;
+
 /** An HTTP server with the reference server's timeouts, not yet listening. */
 export function createHttpServer(listener?: RequestListener): Server {
-  // Same limits as examples/koa-server; responses (long streams) are not limited by them.
-  return createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, listener);
+  return createServer(HTTP_SERVER_OPTIONS, listener);
 }
 
 /** Listens on an ephemeral loopback port and answers its URL. */

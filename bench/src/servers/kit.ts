@@ -3,11 +3,11 @@ import {
   createGroqProvider,
   createMemoryRunStore,
   createSimulatedProvider,
-  isClientDisconnect,
   type ChatKitOptions,
 } from '@chatwire/server-kit';
-import Koa from 'koa';
-import { closeServer, createHttpServer, listen, type BenchServer } from './bench-server.js';
+import type { KitAdapter } from '../adapters.js';
+import type { BenchServer } from './bench-server.js';
+import { mountKit } from './kit-mounts.js';
 
 /** Options of {@link startKitServer}. */
 export interface KitServerOptions {
@@ -20,6 +20,8 @@ export interface KitServerOptions {
    * as the reference server does with `REDIS_URL`; none: the memory store.
    */
   redisUrl?: string;
+  /** The framework the kit is mounted in (default Koa, as the reference server). */
+  adapter?: KitAdapter;
 }
 
 // Ended runs are kept 15 s: memory measures open streams, not the history of the whole bench.
@@ -44,9 +46,10 @@ async function runsBackend(
 
 /**
  * The reference server's app, built the way examples/koa-server/src/reference-server.ts builds it (createChatKit +
- * Koa, simulated provider, metrics on, the memory store or Redis), with three bench settings: admission limits high
- * enough for thousands of concurrent runs from one loopback address, ended runs kept 15 s instead of 10 min, and a 2 s
- * disconnect grace (so a ramp step's leftovers die before the next).
+ * Koa, simulated provider, metrics on, the memory store or Redis), or the same kit mounted through another adapter
+ * (`options.adapter`), with three bench settings: admission limits high enough for thousands of concurrent runs from
+ * one loopback address, ended runs kept 15 s instead of 10 min, and a 2 s disconnect grace (so a ramp step's
+ * leftovers die before the next).
  * Logging stays at the kit's default (warnings and errors); the reference server's per-run info lines are off.
  */
 export async function startKitServer(options: KitServerOptions = {}): Promise<BenchServer> {
@@ -56,26 +59,17 @@ export async function startKitServer(options: KitServerOptions = {}): Promise<Be
     metrics: options.metrics ?? true,
     disconnectGraceMs: 2_000,
   });
-  const app = new Koa();
-  app.proxy = true;
-  app.silent = true;
-  app.on('error', (error: unknown) => {
-    if (!isClientDisconnect(error)) console.error('koa error', error instanceof Error ? error.message : error);
-  });
-  app.use(kit.middleware());
-  const server = createHttpServer(app.callback());
-  kit.attachWebSocket(server);
-  const url = await listen(server);
+  const mounted = await mountKit(kit, options.adapter ?? 'koa');
   return {
-    server,
-    url,
+    server: mounted.server,
+    url: mounted.url,
     openStreams() {
       const { streams } = kit.stats();
       return streams.sse + streams.ws;
     },
     async close() {
       await kit.close();
-      await closeServer(server);
+      await mounted.close();
     },
   };
 }
