@@ -1,3 +1,5 @@
+import { setMaxListeners } from 'node:events';
+
 /**
  * What a closing kit waits for before it closes connections: every HTTP response and WS follow still delivering a
  * run's events. Without it, a shutdown that ends the runs and then closes sockets cuts the last events of every stream
@@ -24,6 +26,8 @@ export interface Drain {
 /** Creates a {@link Drain}. */
 export function createDrain(): Drain {
   const controller = new AbortController();
+  // Every open stream and held poll listens to it (and stops listening when it ends): thousands at once are normal.
+  setMaxListeners(0, controller.signal);
   const inFlight = new Set<Promise<unknown>>();
   let idle: (() => void) | undefined;
   let closing = false;

@@ -83,14 +83,21 @@ function toKitRequest(
   context: KitContext,
   options: FetchHandlerOptions,
 ): KitRequest {
-  const headers = Object.fromEntries(request.headers);
+  let headers: Record<string, string> | undefined;
+  const forwardedFor = request.headers.get('x-forwarded-for');
   return {
     method: request.method.toUpperCase(),
     path,
     query: url.searchParams,
-    headers,
+    // Copied only when an `authenticate` hook asks for them.
+    get headers() {
+      return (headers ??= Object.fromEntries(request.headers));
+    },
     header: (name) => request.headers.get(name) ?? '',
-    clientAddress: context.clientAddress({ headers, socket: { remoteAddress: options.clientAddress ?? 'unknown' } }),
+    clientAddress: context.clientAddress({
+      headers: forwardedFor === null ? {} : { 'x-forwarded-for': forwardedFor },
+      socket: { remoteAddress: options.clientAddress ?? 'unknown' },
+    }),
     signal,
     text: (limitBytes) => readText(request, limitBytes),
     timing: startStopwatch(),
@@ -113,6 +120,17 @@ async function readText(request: Request, limit: number): Promise<string> {
     throw new ChatError('payload_too_large', `the body exceeds ${limit} bytes`);
   }
   if (!request.body) return '';
+  if (declared !== null && /^\d+$/.test(declared)) {
+    // A declared length within the limit: one read, the runtime's fast path (no stream of chunks to gather).
+    let bytes: ArrayBuffer;
+    try {
+      bytes = await request.arrayBuffer();
+    } catch (error) {
+      throw new ChatError('invalid_request', 'the body could not be read', { cause: error });
+    }
+    if (bytes.byteLength > limit) throw new ChatError('payload_too_large', `the body exceeds ${limit} bytes`);
+    return decodeUtf8(new Uint8Array(bytes));
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
@@ -135,6 +153,10 @@ async function readText(request: Request, limit: number): Promise<string> {
     bytes.set(chunk, offset);
     offset += chunk.byteLength;
   }
+  return decodeUtf8(bytes);
+}
+
+function decodeUtf8(bytes: Uint8Array): string {
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch (error) {
