@@ -34,10 +34,16 @@ export interface ChaosProxyOptions {
   cutResponseMaxBytes: number;
   /** Mean interval of the schedule's ticks (jittered by ±50%). */
   tickMs: number;
-  /** Chance per tick that one random live connection is cut. */
+  /** Chance per tick that one random live connection is cut (scaled down below `crowd` live connections). */
   cutPerTick: number;
-  /** Chance per tick that one random live connection stops reading the server's answer for a while. */
+  /** Chance per tick that one random live connection stops reading the server's answer for a while (scaled the same). */
   stallPerTick: number;
+  /**
+   * With fewer live connections than this, the chances per tick shrink in proportion, so each connection's own rate
+   * stays what it was in the crowd. Otherwise the last connections of a run take the whole schedule as the others end:
+   * at 0.5 per 20 ms tick, a lone long poll is cut 25 times a second, which no retry budget survives and no network does.
+   */
+  crowd: number;
   stallMs: { min: number; max: number };
   /** Requests never cut or stalled (the test's own cancels and status checks). */
   spare(request: ProxiedRequest): boolean;
@@ -198,9 +204,10 @@ export async function startChaosProxy(targetPort: number, options: ChaosProxyOpt
     tickTimer = undefined;
     if (!chaos) return;
     const live = [...links].filter((link) => link.request !== undefined && !options.spare(link.request));
-    if (live.length > 0 && random.chance(options.cutPerTick)) cut(random.pick(live), 'scheduled');
+    const share = Math.min(1, live.length / options.crowd);
+    if (live.length > 0 && random.chance(options.cutPerTick * share)) cut(random.pick(live), 'scheduled');
     const calm = live.filter((link) => links.has(link) && !link.stalled);
-    if (calm.length > 0 && random.chance(options.stallPerTick)) {
+    if (calm.length > 0 && random.chance(options.stallPerTick * share)) {
       stall(random.pick(calm), random.integer(options.stallMs.min, options.stallMs.max));
     }
     tickTimer = setTimeout(tick, options.tickMs * (0.5 + random.next()));
