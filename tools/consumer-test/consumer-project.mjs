@@ -8,20 +8,26 @@ import { promisify } from 'node:util';
 
 const run = promisify(execFile);
 export const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const PACKAGES = ['protocol', 'server-kit', 'client-sdk'];
+/** The published packages, by folder: all are packed; each project installs those it uses. */
+export const PACKAGES = ['protocol', 'server-kit', 'client-sdk', 'svelte'];
 
-/** npm/node started from `npm run` inherit workspace settings; the consumer project must not see them. */
+/**
+ * npm/node started from `npm run` inherit workspace settings, and from vitest its `NODE_ENV=test` (a vite build would
+ * bundle Svelte's development build); the consumer projects must see neither.
+ */
 function cleanEnvironment() {
   const environment = { ...process.env };
   for (const key of Object.keys(environment)) {
     if (
       /^npm_(package|lifecycle)_/i.test(key) ||
-      /^npm_config_(workspaces?|include_workspace_root|prefix|global|location)$/i.test(key)
+      /^npm_config_(workspaces?|include_workspace_root|prefix|global|location)$/i.test(key) ||
+      /^VITEST/.test(key)
     ) {
       delete environment[key];
     }
   }
   delete environment.INIT_CWD;
+  delete environment.NODE_ENV;
   return environment;
 }
 const environment = cleanEnvironment();
@@ -38,7 +44,15 @@ export async function exec(command, args, cwd) {
 
 /** The range the workspace itself uses for `name`, so the install can come from the npm cache. */
 async function workspaceRange(name) {
-  for (const file of ['package.json', 'packages/server-kit/package.json', 'packages/client-sdk/package.json']) {
+  // The example UI before the svelte package: its svelte range is the one installed, not the peer's floor.
+  const manifests = [
+    'package.json',
+    'packages/server-kit/package.json',
+    'packages/client-sdk/package.json',
+    'examples/svelte-web/package.json',
+    'packages/svelte/package.json',
+  ];
+  for (const file of manifests) {
     const manifest = JSON.parse(await readFile(join(root, file), 'utf8'));
     const range =
       manifest.peerDependencies?.[name] ?? manifest.devDependencies?.[name] ?? manifest.dependencies?.[name];
@@ -59,9 +73,9 @@ export async function installProject(project, tarballs, tools) {
   await writeFile(join(project, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
   await exec('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], project);
 
-  // The kit and client depend on @chatwire/protocol by version: it must be the packed one, not a registry copy.
+  // The packages depend on each other by version: each must be the packed one, not a registry copy.
   const lock = JSON.parse(await readFile(join(project, 'package-lock.json'), 'utf8'));
-  for (const name of PACKAGES.map((name) => `@chatwire/${name}`)) {
+  for (const name of Object.keys(tarballs)) {
     const resolved = String(lock.packages[`node_modules/${name}`]?.resolved);
     if (!resolved.startsWith('file:')) throw new Error(`${name} was not installed from its tarball (${resolved})`);
     const copies = Object.keys(lock.packages).filter((path) => path.endsWith(`/node_modules/${name}`));

@@ -7,10 +7,11 @@ const run = promisify(execFile);
 const script = fileURLToPath(new URL('./run.mjs', import.meta.url));
 
 // The packed packages, installed outside the workspace, work from ESM, CJS and strict TypeScript, mounted in Koa,
-// Express 5 (a project without Koa), Fastify 5 and Hono (kit.fetch), with the same answer in all four modes. Needs the
-// packages built (`npm test` builds first) and the npm registry or a warm npm cache. About 40 s alone.
+// Express 5 (a project without Koa), Fastify 5 and Hono (kit.fetch), with the same answer in all four modes; next to
+// svelte 5, @chatwire/svelte builds into a component with vite and passes svelte-check. Needs the packages built
+// (`npm test` builds first) and the npm registry or a warm npm cache. About 40 s alone.
 it(
-  'the packed packages work for ESM, CJS and TypeScript consumers and in Koa, Express, Fastify and Hono in all four modes',
+  'the packed packages work for ESM, CJS and TypeScript consumers, in Koa, Express, Fastify and Hono in all four modes, and in a Svelte 5 + vite build',
   { timeout: 180_000 },
   async () => {
     const result = await run(process.execPath, [script], { maxBuffer: 16 * 1024 * 1024 }).catch(
