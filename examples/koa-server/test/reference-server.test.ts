@@ -2,9 +2,8 @@ import { spawn } from 'node:child_process';
 import { createHmac } from 'node:crypto';
 import type { RunEvent } from '@chatwire/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import WebSocket from 'ws';
 import { startFakeGroq, type FakeGroq } from '../../../packages/server-kit/test/fake-groq/index.js';
-import { rawChat, readSse, post } from '../../../packages/server-kit/test/helpers/raw-modes.js';
+import { handshakeStatus, post, rawChat, readSse } from '../../../packages/server-kit/test/helpers/raw-modes.js';
 import { serverFolder as cwd, serverMain as main, spawnServer, type SpawnedServer } from './helpers/spawn-server.js';
 
 const running: SpawnedServer[] = [];
@@ -209,19 +208,3 @@ describe('reference server on Groq (a local fake Groq through the real groq-sdk)
     expect(server.output()).not.toContain(wrong);
   });
 });
-
-/** The status a WS handshake gets (101 when the socket opened). */
-function handshakeStatus(url: string): Promise<number> {
-  return new Promise((resolve) => {
-    const socket = new WebSocket(url);
-    socket.once('open', () => {
-      socket.close();
-      resolve(101);
-    });
-    socket.once('unexpected-response', (_request, response) => {
-      resolve(response.statusCode ?? 0);
-      socket.terminate();
-    });
-    socket.once('error', () => resolve(-1));
-  });
-}

@@ -23,27 +23,17 @@ interface Delivery {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const body = (index: number) => JSON.stringify({ message: `Explain topic ${index} in detail.`, model: MODEL });
 
-/** An SSE chat; resolves `started` at its `start` event and the delivery when the stream ends. */
-function sseChat(server: SpawnedServer, index: number) {
-  const delivery: Delivery = { label: `sse ${index}`, events: [], ending: 'open' };
+/**
+ * One HTTP client's delivery: `read` fills it (and calls `started` at the run's first event); `started` resolves then,
+ * `finished` when the client is done, with how its connection ended.
+ */
+function tracked(label: string, read: (delivery: Delivery, started: () => void) => Promise<void>) {
+  const delivery: Delivery = { label, events: [], ending: 'open' };
   let markStarted: () => void = () => {};
   const started = new Promise<void>((resolve) => (markStarted = resolve));
   const finished = (async () => {
     try {
-      const response = await fetch(`${server.url}/api/sse/chat`, {
-        method: 'POST',
-        body: body(index),
-        headers: { 'content-type': 'application/json' },
-      });
-      if (!response.ok) throw new Error(`status ${response.status}`);
-      const parser = createParser({
-        onEvent: (message) => {
-          delivery.events.push(JSON.parse(message.data) as RunEvent);
-          markStarted();
-        },
-      });
-      const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-      for (let read = await reader.read(); !read.done; read = await reader.read()) parser.feed(read.value);
+      await read(delivery, markStarted);
       delivery.ending = 'clean';
     } catch (error) {
       delivery.ending = `error: ${String((error as Error).cause ?? error)}`;
@@ -52,6 +42,25 @@ function sseChat(server: SpawnedServer, index: number) {
     return delivery;
   })();
   return { started, finished };
+}
+
+const postChat = (server: SpawnedServer, path: string, index: number) =>
+  fetch(`${server.url}${path}`, { method: 'POST', body: body(index), headers: { 'content-type': 'application/json' } });
+
+/** An SSE chat read to the end of its stream. */
+function sseChat(server: SpawnedServer, index: number) {
+  return tracked(`sse ${index}`, async (delivery, started) => {
+    const response = await postChat(server, '/api/sse/chat', index);
+    if (!response.ok) throw new Error(`status ${response.status}`);
+    const parser = createParser({
+      onEvent: (message) => {
+        delivery.events.push(JSON.parse(message.data) as RunEvent);
+        started();
+      },
+    });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    for (let read = await reader.read(); !read.done; read = await reader.read()) parser.feed(read.value);
+  });
 }
 
 /** `count` chats on one WebSocket; `started` when each has its `start`, the deliveries when the socket closes. */
@@ -96,34 +105,18 @@ function wsChats(server: SpawnedServer, first: number, count: number) {
 
 /** A polling client as the SDK is one: create, then long polls with `after` until the run ends. */
 function pollingChat(server: SpawnedServer, index: number) {
-  const delivery: Delivery = { label: `polling ${index}`, events: [], ending: 'open' };
-  let markStarted: () => void = () => {};
-  const started = new Promise<void>((resolve) => (markStarted = resolve));
-  const finished = (async () => {
-    try {
-      const created = await fetch(`${server.url}/api/async/chat`, {
-        method: 'POST',
-        body: body(index),
-        headers: { 'content-type': 'application/json' },
-      });
-      const { task_id } = (await created.json()) as { task_id: string };
-      let after = -1;
-      for (;;) {
-        const response = await fetch(`${server.url}/api/async/status/${task_id}?after=${after}&wait=10`);
-        const snapshot = (await response.json()) as RunSnapshot;
-        delivery.events.push(...snapshot.events);
-        after = snapshot.events.at(-1)?.seq ?? after;
-        if (after >= 0) markStarted();
-        if (snapshot.events.some(isTerminalEvent)) break;
-      }
-      delivery.ending = 'clean';
-    } catch (error) {
-      delivery.ending = `error: ${String((error as Error).cause ?? error)}`;
+  return tracked(`polling ${index}`, async (delivery, started) => {
+    const { task_id } = (await (await postChat(server, '/api/async/chat', index)).json()) as { task_id: string };
+    let after = -1;
+    for (;;) {
+      const response = await fetch(`${server.url}/api/async/status/${task_id}?after=${after}&wait=10`);
+      const snapshot = (await response.json()) as RunSnapshot;
+      delivery.events.push(...(snapshot.events ?? []));
+      after = snapshot.events?.at(-1)?.seq ?? after;
+      if (after >= 0) started();
+      if (snapshot.events?.some(isTerminalEvent)) return;
     }
-    markStarted();
-    return delivery;
-  })();
-  return { started, finished };
+  });
 }
 
 /** Contiguous seqs from 0, exactly one terminal event, last; `interrupted` is the only error accepted. */

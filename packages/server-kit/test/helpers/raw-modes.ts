@@ -158,3 +158,19 @@ export function nextFrame(socket: WebSocket, timeoutMs = 10_000): Promise<Server
     });
   });
 }
+
+/** The status a WS handshake to `url` gets: 101 when the socket opened (it is closed at once), else the HTTP status. */
+export function handshakeStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    socket.once('open', () => {
+      socket.close();
+      resolve(101);
+    });
+    socket.once('unexpected-response', (_request, response) => {
+      resolve(response.statusCode ?? 0);
+      socket.terminate();
+    });
+    socket.once('error', () => resolve(-1));
+  });
+}
