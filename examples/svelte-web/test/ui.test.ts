@@ -324,11 +324,15 @@ describe('the WebSocket connection', () => {
     // Cut every connection: nginx goes away mid-answer, then comes back on the same port.
     const port = nginx.port;
     await nginx.stop();
-    await page.waitForFunction(
-      () => document.querySelector('[data-state]')?.getAttribute('data-state') === 'reconnecting',
-    );
-    await expect(badge.textContent()).resolves.toContain('reconnecting');
-    nginx = await startNginx({ backend: `127.0.0.1:${server.port}`, port });
+    try {
+      await page.waitForFunction(
+        () => document.querySelector('[data-state]')?.getAttribute('data-state') === 'reconnecting',
+      );
+      await expect(badge.textContent()).resolves.toContain('reconnecting');
+    } finally {
+      // Back whatever happened above, so the tests after this one still have their nginx.
+      nginx = await startNginx({ backend: `127.0.0.1:${server.port}`, port });
+    }
     await expect(waitForStatus(reply, ['done', 'error', 'stopped'])).resolves.toBe('done');
     await expect(badge.getAttribute('data-state')).resolves.toBe('open');
     await expect(reply.getByText(/resumed/).isVisible()).resolves.toBe(true);
