@@ -3,6 +3,7 @@ import Groq from 'groq-sdk';
 import type { ChatCompletionCreateParamsStreaming } from 'groq-sdk/resources/chat/completions';
 import type { CompletionUsage } from 'groq-sdk/resources/completions';
 import { ChatError } from '../chat-error.js';
+import { GroqChunkReader } from './groq-chunks.js';
 import { formatDuration, retryDelay, toChatError } from './groq-errors.js';
 import type { Provider, ProviderChunk, ProviderRequest } from '../provider.js';
 
@@ -77,69 +78,6 @@ export function createGroqProvider(options: GroqProviderOptions): Provider {
     return cache.models;
   }
 
-  async function* attempt(request: ProviderRequest, signal: AbortSignal, progress: { tokens: number }) {
-    const controller = new AbortController();
-    const abort = (): void => controller.abort();
-    signal.addEventListener('abort', abort, { once: true });
-    let idleTimer: NodeJS.Timeout | undefined;
-    let idle = false;
-    const armIdleTimer = (): void => {
-      idleTimer = setTimeout(() => ((idle = true), controller.abort()), idleTimeoutMs);
-    };
-    try {
-      if (signal.aborted) throw cancelled();
-      const body: ChatCompletionCreateParamsStreaming = {
-        model: request.model,
-        messages: request.messages,
-        stream: true,
-      };
-      if (request.temperature !== undefined) body.temperature = request.temperature;
-      if (request.max_tokens !== undefined) body.max_completion_tokens = request.max_tokens;
-      const chunks = await client.chat.completions.create(body, { signal: controller.signal });
-      const iterator = chunks[Symbol.asyncIterator]();
-      let finishReason: string | undefined;
-      let usage: CompletionUsage | undefined;
-      for (;;) {
-        // Only the wait for Groq counts as idle, not the time the consumer takes with a token.
-        armIdleTimer();
-        const next = await iterator.next();
-        clearTimeout(idleTimer);
-        if (next.done) break;
-        const chunk = next.value;
-        if (chunk.x_groq?.error) {
-          throw new ChatError('upstream_error', 'Groq stopped the answer because of an error', { cause: chunk });
-        }
-        // Groq sends usage in the last chunk, both in x_groq and at the top level (which the SDK's type omits).
-        usage = chunk.x_groq?.usage ?? (chunk as { usage?: CompletionUsage | null }).usage ?? usage;
-        const choice = chunk.choices[0];
-        finishReason = choice?.finish_reason ?? finishReason;
-        const text = choice?.delta.content;
-        if (text) {
-          progress.tokens += 1;
-          yield { type: 'token', text } satisfies ProviderChunk;
-        }
-      }
-      // The SDK ends the iteration without an error when the request is aborted, by the caller or by the idle timer.
-      if (signal.aborted) throw cancelled();
-      if (idle && finishReason === undefined) throw idleTimeout(idleTimeoutMs);
-      if (finishReason === undefined) throw new ChatError('upstream_error', 'the upstream stream ended early');
-      yield {
-        type: 'done',
-        finish_reason: finishReason,
-        usage: toUsage(usage, progress.tokens),
-      } satisfies ProviderChunk;
-    } catch (error) {
-      if (signal.aborted) throw cancelled(error);
-      if (idle && !(error instanceof ChatError)) throw idleTimeout(idleTimeoutMs, error);
-      throw error;
-    } finally {
-      clearTimeout(idleTimer);
-      signal.removeEventListener('abort', abort);
-      // Closes the connection whatever ended the attempt, including a consumer that stopped early.
-      controller.abort();
-    }
-  }
-
   return {
     name: 'groq',
     defaultModel: options.defaultModel ?? 'openai/gpt-oss-20b',
@@ -153,23 +91,62 @@ export function createGroqProvider(options: GroqProviderOptions): Provider {
 
     async *stream(request, signal) {
       for (let retry = 0; ; retry += 1) {
-        const progress = { tokens: 0 };
+        let tokens = 0;
+        let chunks: GroqChunkReader | undefined;
         try {
-          yield* attempt(request, signal, progress);
+          if (signal.aborted) throw cancelled();
+          // The SDK builds, authenticates and times out the request and maps HTTP errors; the body is read here,
+          // one read at a time (see GroqChunkReader). An abort of `signal` closes the connection through the SDK.
+          const response = await client.chat.completions.create(toBody(request), { signal }).asResponse();
+          chunks = new GroqChunkReader(response, idleTimeoutMs);
+          let finishReason: string | undefined;
+          let usage: CompletionUsage | undefined;
+          for (let chunk = await chunks.next(); chunk !== undefined; chunk = await chunks.next()) {
+            if (chunk.x_groq?.error) {
+              throw new ChatError('upstream_error', 'Groq stopped the answer because of an error', { cause: chunk });
+            }
+            // Groq sends usage in the last chunk, both in x_groq and at the top level (which the SDK's type omits).
+            usage = chunk.x_groq?.usage ?? (chunk as { usage?: CompletionUsage | null }).usage ?? usage;
+            const choice = chunk.choices[0];
+            finishReason = choice?.finish_reason ?? finishReason;
+            const text = choice?.delta.content;
+            if (text) {
+              tokens += 1;
+              yield { type: 'token', text } satisfies ProviderChunk;
+            }
+          }
+          // An aborted request or a cut by the idle timer ends the stream without an error.
+          if (signal.aborted) throw cancelled();
+          if (chunks.idle && finishReason === undefined) throw idleTimeout(idleTimeoutMs);
+          if (finishReason === undefined) throw new ChatError('upstream_error', 'the upstream stream ended early');
+          yield { type: 'done', finish_reason: finishReason, usage: toUsage(usage, tokens) } satisfies ProviderChunk;
           return;
-        } catch (error) {
+        } catch (caught) {
+          const error = signal.aborted
+            ? cancelled(caught)
+            : chunks?.idle && !(caught instanceof ChatError)
+              ? idleTimeout(idleTimeoutMs, caught)
+              : caught;
           const failure = toChatError(error, request.model);
           const delayMs =
-            progress.tokens === 0 && retry < maxRetries
-              ? retryDelay(error, failure, retry, maxRetryAfterMs)
-              : undefined;
+            tokens === 0 && retry < maxRetries ? retryDelay(error, failure, retry, maxRetryAfterMs) : undefined;
           // A retry-after beyond the cap fails at once: the client can wait better than a held-open request.
           if (delayMs === undefined || delayMs > maxRetryAfterMs) throw failure;
           await sleep(delayMs, signal);
+        } finally {
+          // Closes the connection whatever ended the attempt, including a consumer that stopped early.
+          chunks?.close();
         }
       }
     },
   };
+}
+
+function toBody(request: ProviderRequest): ChatCompletionCreateParamsStreaming {
+  const body: ChatCompletionCreateParamsStreaming = { model: request.model, messages: request.messages, stream: true };
+  if (request.temperature !== undefined) body.temperature = request.temperature;
+  if (request.max_tokens !== undefined) body.max_completion_tokens = request.max_tokens;
+  return body;
 }
 
 /** Maps Groq's usage; without one, counts the streamed content chunks, a lower bound as each holds a token or more. */
