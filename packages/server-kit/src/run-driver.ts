@@ -53,8 +53,7 @@ export async function driveRun(
   let terminal: DoneEvent | ErrorEvent | undefined;
   let storeFailed = false;
   // One event at a time, in seq order: every write goes through here, and none overlaps another.
-  const emit = async (body: RunEventBody) => {
-    const event = { id, seq: ++seq, ...body } as RunEvent;
+  const write = async (event: RunEvent) => {
     try {
       await store.append(event);
     } catch (error) {
@@ -67,6 +66,7 @@ export async function driveRun(
     }
     if (isTerminalEvent(event)) terminal = event;
   };
+  const emit = (body: RunEventBody) => write({ id, seq: ++seq, ...body } as RunEvent);
   // The model is read at its own pace, never waiting for the store: tokens that arrive while a write is in flight
   // are merged into the next token event, so a slower store (Redis) gets fewer, larger writes instead of slowing
   // the stream down. An in-process store answers at once, and every token stays its own event.
@@ -77,7 +77,8 @@ export async function driveRun(
       while (pending !== '') {
         const text = pending;
         pending = '';
-        await emit({ type: 'token', text });
+        // Built whole rather than spread from a body: the store keeps one of these per token for the run's life.
+        await write({ id, seq: ++seq, type: 'token', text });
       }
     } catch (error) {
       // The store failed under the run: stop paying for tokens that cannot be kept.

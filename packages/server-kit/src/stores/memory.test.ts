@@ -35,6 +35,47 @@ describe('memory run store', () => {
     await store.close();
   });
 
+  it('keeps partial whole however reads and appends interleave', async () => {
+    const store = createMemoryRunStore();
+    await store.create(info('a'));
+    await store.append(start('a'));
+    await store.append(token('a', 1, 'Hel'));
+    expect((await store.get('a'))?.partial).toBe('Hel');
+    await store.append(token('a', 2, 'lo'));
+    await store.append(token('a', 3, ' wor'));
+    expect((await store.get('a'))?.partial).toBe('Hello wor');
+    expect((await store.get('a'))?.partial).toBe('Hello wor');
+    await store.append(token('a', 4, 'ld'));
+    await store.append(done('a', 5));
+    expect(await store.get('a')).toMatchObject({ partial: 'Hello world', status: 'completed' });
+    await store.close();
+  });
+
+  it('wakes every waiter of a run, and ends the pending one of many waits on one signal when it aborts', async () => {
+    const store = createMemoryRunStore();
+    await store.create(info('a'));
+    await store.append(start('a'));
+    const woken: string[] = [];
+    const waits = ['first', 'second', 'third'].map((name) =>
+      store.waitForEvents('a', 0, { timeoutMs: 60_000 }).then(() => woken.push(name)),
+    );
+    await store.append(token('a', 1, 'x'));
+    await Promise.all(waits);
+    expect(woken.sort()).toEqual(['first', 'second', 'third']);
+    const controller = new AbortController();
+    const { signal } = controller;
+    for (let seq = 2; seq <= 4; seq++) {
+      const waiting = store.waitForEvents('a', seq - 1, { timeoutMs: 60_000, signal });
+      await store.append(token('a', seq, 'x'));
+      await waiting;
+    }
+    const pending = store.waitForEvents('a', 4, { timeoutMs: 60_000, signal });
+    const alsoPending = store.waitForEvents('a', 4, { timeoutMs: 60_000, signal });
+    controller.abort();
+    await Promise.all([pending, alsoPending]);
+    await store.close();
+  });
+
   it('expires ended runs after the TTL, never active ones', async () => {
     let time = 0;
     const store = createMemoryRunStore({ ttlMs: 1000, now: () => time });

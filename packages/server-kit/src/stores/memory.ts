@@ -2,7 +2,7 @@ import { isTerminalEvent, type RunEvent } from '@chatwire/protocol';
 import { ChatError } from '../chat-error.js';
 import { statusAfter } from '../run-status.js';
 import type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from '../store.js';
-import { waitForWake } from './waiters.js';
+import { Waiters, waitForWake } from './waiters.js';
 
 /** Options of {@link createMemoryRunStore}. */
 export interface MemoryRunStoreOptions {
@@ -19,10 +19,15 @@ interface Entry {
   events: RunEvent[];
   /** When the run may be dropped; Infinity while it is active. */
   expiresAt: number;
-  waiters: Set<() => void>;
+  waiters: Waiters;
   cancelListeners: Set<() => void>;
   claimed: boolean;
   idempotency?: IdempotencyClaim;
+  /**
+   * How many events `state.partial` includes. It is brought up to date when the state is read, not per token: `+=` per
+   * token would keep a rope node per token for the run's life, where nobody polling means nobody reads it.
+   */
+  folded: number;
 }
 
 /**
@@ -66,9 +71,7 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
   }
 
   function wake(entry: Entry): void {
-    const waiters = [...entry.waiters];
-    entry.waiters.clear();
-    for (const resolve of waiters) resolve();
+    entry.waiters.wakeAll();
   }
 
   function sweep(): void {
@@ -100,9 +103,10 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
         state: { info, status: 'pending', partial: '', last_seq: -1 },
         events: [],
         expiresAt: Number.POSITIVE_INFINITY,
-        waiters: new Set(),
+        waiters: new Waiters(),
         cancelListeners: new Set(),
         claimed: false,
+        folded: 0,
       };
       if (idempotency) {
         entry.idempotency = idempotency;
@@ -125,7 +129,6 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
       entry.events.push(event);
       state.last_seq = event.seq;
       state.status = statusAfter(state.status, event);
-      if (event.type === 'token') state.partial += event.text;
       if (isTerminalEvent(event)) {
         state.terminal = event;
         entry.expiresAt = now() + ttlMs;
@@ -136,7 +139,9 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
 
     async get(id: string) {
       const entry = live(id);
-      return entry ? { ...entry.state } : undefined;
+      if (!entry) return undefined;
+      foldPartial(entry);
+      return { ...entry.state };
     },
 
     async read(id: string, after: number, limit = Number.POSITIVE_INFINITY) {
@@ -183,4 +188,17 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
       for (const entry of runs.values()) wake(entry);
     },
   };
+}
+
+/** Appends the text of the tokens stored since the last call to `state.partial`, as one piece. */
+function foldPartial(entry: Entry): void {
+  const { events, state } = entry;
+  if (entry.folded === events.length) return;
+  let text = '';
+  for (let index = entry.folded; index < events.length; index++) {
+    const event = events[index] as RunEvent;
+    if (event.type === 'token') text += event.text;
+  }
+  state.partial += text;
+  entry.folded = events.length;
 }
