@@ -5,6 +5,7 @@ import type { KitCore } from '../http/kit-core.js';
 import { errorResponse, serverTiming, startStopwatch, type KitRequest, type KitResponse } from '../http/kit-request.js';
 import { createSseWriter } from '../http/sse-writer.js';
 import type { KitContext } from '../kit-context.js';
+import type { Principal } from '../principal.js';
 
 /** A Node request handler: `node:http`, Express 5 and Connect. `next` is called for paths the kit does not own. */
 export type NodeHandler = (
@@ -95,23 +96,45 @@ function toKitRequest(
   response.once('close', () => {
     if (!response.writableFinished) controller.abort();
   });
-  let clientAddress: string | undefined;
-  return {
-    method: request.method ?? 'GET',
-    path,
-    query: new URLSearchParams(searchOf(targetOf(request))),
-    headers: request.headers,
-    header(name) {
-      const value = request.headers[name];
-      return (Array.isArray(value) ? value[0] : value) ?? '';
-    },
-    get clientAddress() {
-      return (clientAddress ??= context.clientAddress(request));
-    },
-    signal: controller.signal,
-    text: (limitBytes) => readBody(request, response, limitBytes),
-    timing: startStopwatch(),
-  };
+  return new NodeKitRequest(request, response, path, context, controller.signal);
+}
+
+/**
+ * A class, not an object literal: a literal with a getter is a dictionary-mode object of about 800 bytes, and an SSE
+ * response holds its request for as long as it streams.
+ */
+class NodeKitRequest implements KitRequest {
+  readonly method: string;
+  readonly query: URLSearchParams;
+  readonly headers: IncomingMessage['headers'];
+  readonly timing = startStopwatch();
+  declare principal?: Principal;
+  private address: string | undefined;
+
+  constructor(
+    private readonly request: IncomingMessage,
+    private readonly response: ServerResponse,
+    readonly path: string,
+    private readonly context: KitContext,
+    readonly signal: AbortSignal,
+  ) {
+    this.method = request.method ?? 'GET';
+    this.query = new URLSearchParams(searchOf(targetOf(request)));
+    this.headers = request.headers;
+  }
+
+  header(name: string): string {
+    const value = this.request.headers[name];
+    return (Array.isArray(value) ? value[0] : value) ?? '';
+  }
+
+  get clientAddress(): string {
+    return (this.address ??= this.context.clientAddress(this.request));
+  }
+
+  text(limitBytes: number): Promise<string> {
+    return readBody(this.request, this.response, limitBytes);
+  }
 }
 
 /** Writes a JSON (or text) response; HEAD gets the headers only. */

@@ -69,19 +69,27 @@ export function errorResponse(error: ChatError): KitResponse {
 
 /** Starts a {@link Stopwatch} now. */
 export function startStopwatch(): Stopwatch {
-  let spent = 0;
-  let since: number | undefined = performance.now();
-  return {
-    pause() {
-      if (since === undefined) return;
-      spent += performance.now() - since;
-      since = undefined;
-    },
-    resume() {
-      if (since === undefined) since = performance.now();
-    },
-    spent: () => spent + (since === undefined ? 0 : performance.now() - since),
-  };
+  return new PausableStopwatch();
+}
+
+// A class rather than three closures: every request has one, held as long as its response streams.
+class PausableStopwatch implements Stopwatch {
+  private spentMs = 0;
+  private since: number | undefined = performance.now();
+
+  pause(): void {
+    if (this.since === undefined) return;
+    this.spentMs += performance.now() - this.since;
+    this.since = undefined;
+  }
+
+  resume(): void {
+    if (this.since === undefined) this.since = performance.now();
+  }
+
+  spent(): number {
+    return this.spentMs + (this.since === undefined ? 0 : performance.now() - this.since);
+  }
 }
 
 /** The `Server-Timing` value for a request's {@link Stopwatch}. */

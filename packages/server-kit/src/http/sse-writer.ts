@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import { formatSseComment, formatSseEvent } from '@chatwire/protocol';
+import { formatSseComment, formatSseEvent, type RunEvent } from '@chatwire/protocol';
 import type { EndableSink } from '../stream-pump.js';
 
 /** Options of {@link createSseWriter}. */
@@ -21,61 +21,84 @@ export type SseWriter = EndableSink;
  * runs one global heartbeat timer (see docs/ARCHITECTURE.md).
  */
 export function createSseWriter(res: ServerResponse, options: SseWriterOptions = {}): SseWriter {
-  const heartbeatMs = options.heartbeatMs ?? 15_000;
-  let closed = false;
-  res.writeHead(200, {
-    ...options.headers,
-    'Content-Type': 'text/event-stream; charset=utf-8',
-    'Cache-Control': 'no-cache, no-transform',
-    Connection: 'keep-alive',
-    'X-Accel-Buffering': 'no',
-  });
-  // Nagle would hold small token writes back; the first bytes must leave at once.
-  res.socket?.setNoDelay(true);
-  res.flushHeaders();
-  const heartbeat = setInterval(() => {
-    // A backed-up stream needs no heartbeat, and must not grow its buffer with one.
-    if (!closed && !res.writableNeedDrain) res.write(formatSseComment('heartbeat'));
-  }, heartbeatMs);
-  heartbeat.unref();
-  const onClose = () => {
-    closed = true;
-    clearInterval(heartbeat);
-  };
-  res.once('close', onClose);
+  return new NodeSseWriter(res, options);
+}
 
-  return {
-    send(events) {
-      if (closed) return false;
-      const ready = res.write(events.map(formatSseEvent).join(''));
-      return options.highWaterBytes === undefined ? ready : res.writableLength <= options.highWaterBytes;
-    },
-    drained() {
-      if (closed || !res.writableNeedDrain) return Promise.resolve();
-      return new Promise((resolve) => {
-        const done = () => {
-          res.off('drain', done);
-          res.off('close', done);
-          resolve();
-        };
-        res.once('drain', done);
-        res.once('close', done);
-      });
-    },
-    get buffered() {
-      return res.writableLength;
-    },
-    get closed() {
-      return closed;
-    },
-    destroy() {
-      onClose();
-      res.destroy();
-    },
-    end() {
-      if (closed) return;
-      onClose();
-      res.end();
-    },
-  };
+/**
+ * A class, not an object literal: a literal with getters is a dictionary-mode object of about 800 bytes, and there is
+ * one per open stream.
+ */
+class NodeSseWriter implements SseWriter {
+  private isClosed = false;
+  private readonly heartbeat: NodeJS.Timeout;
+  private readonly highWaterBytes: number | undefined;
+
+  constructor(
+    private readonly res: ServerResponse,
+    options: SseWriterOptions,
+  ) {
+    this.highWaterBytes = options.highWaterBytes;
+    res.writeHead(200, {
+      ...options.headers,
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+      'X-Accel-Buffering': 'no',
+    });
+    // Nagle would hold small token writes back; the first bytes must leave at once.
+    res.socket?.setNoDelay(true);
+    res.flushHeaders();
+    this.heartbeat = setInterval(() => {
+      // A backed-up stream needs no heartbeat, and must not grow its buffer with one.
+      if (!this.isClosed && !res.writableNeedDrain) res.write(formatSseComment('heartbeat'));
+    }, options.heartbeatMs ?? 15_000);
+    this.heartbeat.unref();
+    res.once('close', () => this.onClose());
+  }
+
+  send(events: RunEvent[]): boolean {
+    if (this.isClosed) return false;
+    let text = '';
+    for (const event of events) text += formatSseEvent(event);
+    const ready = this.res.write(text);
+    return this.highWaterBytes === undefined ? ready : this.res.writableLength <= this.highWaterBytes;
+  }
+
+  drained(): Promise<void> {
+    const { res } = this;
+    if (this.isClosed || !res.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve) => {
+      const done = () => {
+        res.off('drain', done);
+        res.off('close', done);
+        resolve();
+      };
+      res.once('drain', done);
+      res.once('close', done);
+    });
+  }
+
+  get buffered(): number {
+    return this.res.writableLength;
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  destroy(): void {
+    this.onClose();
+    this.res.destroy();
+  }
+
+  end(): void {
+    if (this.isClosed) return;
+    this.onClose();
+    this.res.end();
+  }
+
+  private onClose(): void {
+    this.isClosed = true;
+    clearInterval(this.heartbeat);
+  }
 }

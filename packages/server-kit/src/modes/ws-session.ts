@@ -11,36 +11,12 @@ import { pumpEvents, type EventSink } from '../stream-pump.js';
 export function serveSocket(ws: WebSocket, principal: Principal, context: KitContext): void {
   const { engine } = context;
   const follows = new Map<string, AbortController>();
-  let lastSend: Promise<void> = Promise.resolve();
-
-  const sendFrame = (frame: ServerFrame, track = true) => {
-    if (ws.readyState !== ws.OPEN) return;
-    // Only the last frame of a batch needs a completion callback: `drained()` waits for that one.
-    if (!track) return ws.send(JSON.stringify(frame));
-    lastSend = new Promise((resolve) => ws.send(JSON.stringify(frame), () => resolve()));
-  };
+  const sink = new SocketSink(ws, context.highWaterBytes);
+  const sendFrame = (frame: ServerFrame) => sink.sendFrame(frame);
   const sendError = (error: unknown, tag: { request_id?: string; id?: string }) => {
     const failure = ChatError.from(error);
     const frame: ErrorFrame = { type: 'error', ...tag, ...failure.toPayload() };
     sendFrame(frame);
-  };
-  // `ws` corks the socket around each frame; corking around a batch as well makes the batch one write (writev).
-  const socket = (ws as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
-  const sink: EventSink = {
-    send(events: RunEvent[]) {
-      if (events.length > 1) socket?.cork?.();
-      events.forEach((event, index) => sendFrame(event, index === events.length - 1));
-      if (events.length > 1) socket?.uncork?.();
-      return ws.bufferedAmount <= context.highWaterBytes;
-    },
-    drained: () => lastSend,
-    get buffered() {
-      return ws.bufferedAmount;
-    },
-    get closed() {
-      return ws.readyState !== ws.OPEN;
-    },
-    destroy: () => ws.terminate(),
   };
   context.streams.set(sink, 'ws');
 
@@ -60,7 +36,7 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
       if (follows.get(id) === controller) follows.delete(id);
     }
     // Delivered means handed to the socket, not merely queued in `ws`.
-    await lastSend;
+    await sink.drained();
   }
 
   ws.on('message', (data, isBinary) => {
@@ -109,6 +85,55 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
     follows.clear();
   });
   ws.on('error', () => ws.terminate());
+}
+
+/**
+ * The socket as an {@link EventSink}. A class, not an object literal: a literal with getters is a dictionary-mode
+ * object of about 800 bytes, and there is one per socket.
+ */
+class SocketSink implements EventSink {
+  private lastSend: Promise<void> = Promise.resolve();
+  // `ws` corks the socket around each frame; corking around a batch as well makes the batch one write (writev).
+  private readonly socket: { cork?: () => void; uncork?: () => void } | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    private readonly highWaterBytes: number,
+  ) {
+    this.socket = (ws as unknown as { _socket?: { cork?: () => void; uncork?: () => void } })._socket;
+  }
+
+  /** Sends one frame; with `track`, {@link SocketSink.drained} waits until this frame is handed to the socket. */
+  sendFrame(frame: ServerFrame, track = true): void {
+    const { ws } = this;
+    if (ws.readyState !== ws.OPEN) return;
+    // Only the last frame of a batch needs a completion callback: `drained()` waits for that one.
+    if (!track) return ws.send(JSON.stringify(frame));
+    this.lastSend = new Promise((resolve) => ws.send(JSON.stringify(frame), () => resolve()));
+  }
+
+  send(events: RunEvent[]): boolean {
+    if (events.length > 1) this.socket?.cork?.();
+    events.forEach((event, index) => this.sendFrame(event, index === events.length - 1));
+    if (events.length > 1) this.socket?.uncork?.();
+    return this.ws.bufferedAmount <= this.highWaterBytes;
+  }
+
+  drained(): Promise<void> {
+    return this.lastSend;
+  }
+
+  get buffered(): number {
+    return this.ws.bufferedAmount;
+  }
+
+  get closed(): boolean {
+    return this.ws.readyState !== this.ws.OPEN;
+  }
+
+  destroy(): void {
+    this.ws.terminate();
+  }
 }
 
 /** The `request_id` of a frame that failed validation, when it has a usable one, so the client can match the error. */
