@@ -40,10 +40,12 @@ export function createDrain(): Drain {
     },
     signal: controller.signal,
     track(delivery) {
-      const settled = delivery.then(noop, noop).finally(() => {
+      // One reaction, not a then() and a finally(): a stream is tracked for as long as it is open.
+      const forget = (): void => {
         inFlight.delete(settled);
         if (inFlight.size === 0) idle?.();
-      });
+      };
+      const settled: Promise<void> = delivery.then(forget, forget);
       inFlight.add(settled);
     },
     get size() {

@@ -48,7 +48,7 @@ export function createFetchHandler(core: KitCore, context: KitContext): FetchHan
     const onAbort = () => connection.abort();
     if (request.signal.aborted) onAbort();
     else request.signal.addEventListener('abort', onAbort, { once: true });
-    const kitRequest = toKitRequest(request, url, path, connection.signal, context, options);
+    const kitRequest = toKitRequest(request, url, path, connection, context, options);
     let answer: KitResponse;
     try {
       answer = await core.dispatch(kitRequest);
@@ -79,7 +79,7 @@ function toKitRequest(
   request: Request,
   url: URL,
   path: string,
-  signal: AbortSignal,
+  connection: AbortController,
   context: KitContext,
   options: FetchHandlerOptions,
 ): KitRequest {
@@ -98,7 +98,8 @@ function toKitRequest(
       headers: forwardedFor === null ? {} : { 'x-forwarded-for': forwardedFor },
       socket: { remoteAddress: options.clientAddress ?? 'unknown' },
     }),
-    signal,
+    signal: connection.signal,
+    abort: () => connection.abort(),
     text: (limitBytes) => readText(request, limitBytes),
     timing: startStopwatch(),
   };

@@ -32,13 +32,19 @@ export function createNodeAdapter(core: KitCore, context: KitContext): NodeAdapt
   }
 
   async function serve(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
-    const finished = new Promise<void>((resolve) => response.once('close', resolve));
+    const kitRequest = new NodeKitRequest(request, response, path, context);
+    // One 'close' listener for both (two make the response keep an array of listeners for as long as it streams).
+    const finished = new Promise<void>((resolve) =>
+      response.once('close', () => {
+        if (!response.writableFinished) kitRequest.abort();
+        resolve();
+      }),
+    );
     // Until its response is out, a request counts as a delivery a closing kit waits for.
     context.drain.track(finished);
     // A closing server answers what it still serves on connections it then closes: a balancer's pooled connection is
     // not reused for a new chat this instance would refuse, and goes to another instance instead.
     if (context.drain.closing) response.setHeader('Connection', 'close');
-    const kitRequest = toKitRequest(request, response, path, context);
     let answer: KitResponse;
     try {
       answer = await core.dispatch(kitRequest);
@@ -86,19 +92,6 @@ export function createNodeAdapter(core: KitCore, context: KitContext): NodeAdapt
   };
 }
 
-function toKitRequest(
-  request: IncomingMessage,
-  response: ServerResponse,
-  path: string,
-  context: KitContext,
-): KitRequest {
-  const controller = new AbortController();
-  response.once('close', () => {
-    if (!response.writableFinished) controller.abort();
-  });
-  return new NodeKitRequest(request, response, path, context, controller.signal);
-}
-
 /**
  * A class, not an object literal: a literal with a getter is a dictionary-mode object of about 800 bytes, and an SSE
  * response holds its request for as long as it streams.
@@ -110,13 +103,14 @@ class NodeKitRequest implements KitRequest {
   readonly timing = startStopwatch();
   declare principal?: Principal;
   private address: string | undefined;
+  // Its signal is only made when something reads it (most requests never do).
+  private readonly controller = new AbortController();
 
   constructor(
     private readonly request: IncomingMessage,
     private readonly response: ServerResponse,
     readonly path: string,
     private readonly context: KitContext,
-    readonly signal: AbortSignal,
   ) {
     this.method = request.method ?? 'GET';
     this.query = new URLSearchParams(searchOf(targetOf(request)));
@@ -126,6 +120,14 @@ class NodeKitRequest implements KitRequest {
   header(name: string): string {
     const value = this.request.headers[name];
     return (Array.isArray(value) ? value[0] : value) ?? '';
+  }
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  abort(): void {
+    this.controller.abort();
   }
 
   get clientAddress(): string {

@@ -1,22 +1,15 @@
 import { onAbort } from '../drain.js';
+import type { KitRequest } from './kit-request.js';
 
 /**
- * A signal that aborts with the request's connection (the client went away) or with `until` (a closing kit's drain
- * signal), so a follow or wait that would outlive the server ends while the connection is still open. `release`
- * stops listening to `until` once the response is done.
+ * The request's signal, made to abort also with `until` (a closing kit's drain signal), so a follow or wait that would
+ * outlive the server ends while the connection is still open. `release` stops listening to `until` once the response
+ * is done. The request's own signal is aborted rather than a second one derived from it: a held stream keeps one
+ * signal, not two (about 900 bytes each once listened to).
  */
 export function connectionSignal(
-  connection: AbortSignal,
+  request: Pick<KitRequest, 'signal' | 'abort'>,
   until: AbortSignal,
 ): { signal: AbortSignal; release(): void } {
-  const controller = new AbortController();
-  const unlinkConnection = onAbort(connection, () => controller.abort());
-  const unlinkUntil = onAbort(until, () => controller.abort());
-  return {
-    signal: controller.signal,
-    release() {
-      unlinkConnection();
-      unlinkUntil();
-    },
-  };
+  return { signal: request.signal, release: onAbort(until, () => request.abort()) };
 }

@@ -21,8 +21,10 @@ export interface KitRequest {
   header(name: string): string;
   /** The client's address (forwarded headers believed only from trusted proxies). */
   readonly clientAddress: string;
-  /** Aborts when the client goes away before the response is finished. */
+  /** Aborts when the client goes away before the response is finished, or when {@link KitRequest.abort} is called. */
   readonly signal: AbortSignal;
+  /** Aborts {@link KitRequest.signal} now, the connection staying open: how a closing kit ends a held response. */
+  abort(): void;
   /** The body as UTF-8 text, at most `limitBytes`; a `ChatError` (`payload_too_large`, `invalid_request`) otherwise. */
   text(limitBytes: number): Promise<string>;
   /** Set by the kit once authenticated. */
