@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { runAdapterCosts } from './adapter-costs.js';
 import { BASELINE_ADAPTER, KIT_ADAPTERS } from './adapters.js';
 import { runCluster } from './cluster.js';
+import { runFloorPairs } from './floor-pairs.js';
 import { runGroq } from './groq.js';
 import { createLab } from './lab.js';
 import { describeMachine } from './machine.js';
@@ -58,10 +59,11 @@ async function main(): Promise<void> {
   try {
     const clusterOnly = flag('cluster-only');
     const adaptersOnly = flag('adapters-only');
-    const onePart = clusterOnly || adaptersOnly || flag('ramp-only');
+    const pairsOnly = flag('pairs-only');
+    const onePart = clusterOnly || adaptersOnly || pairsOnly || flag('ramp-only');
     const scenarios = onePart ? [] : await runMatrix(lab, plan, targets, log);
     const ramp =
-      plan.ramp && !flag('no-ramp') && !clusterOnly && !adaptersOnly
+      plan.ramp && !flag('no-ramp') && !clusterOnly && !adaptersOnly && !pairsOnly
         ? await runRamps(lab, plan.ramp, targets, log)
         : undefined;
     const clusterPlan = plan.cluster && {
@@ -69,7 +71,7 @@ async function main(): Promise<void> {
       targets: plan.cluster.targets.filter((id) => targets.some((target) => target.id === id)),
     };
     const cluster =
-      clusterPlan && !flag('no-cluster') && !flag('ramp-only') && !adaptersOnly
+      clusterPlan && !flag('no-cluster') && !flag('ramp-only') && !adaptersOnly && !pairsOnly
         ? await runCluster(lab, clusterPlan, root, log)
         : undefined;
     // Koa, the baseline, always; the others as --adapters= names them.
@@ -84,6 +86,16 @@ async function main(): Promise<void> {
     const adapterCosts =
       adapterPlan && !flag('no-adapters') && (adaptersOnly || !onePart)
         ? await runAdapterCosts(lab, adapterPlan, adapters, log)
+        : undefined;
+    const pairPlan = plan.floorPairs && {
+      ...plan.floorPairs,
+      pairs: plan.floorPairs.pairs.filter((pair) =>
+        [pair.kit, pair.floor].every((id) => targets.some((target) => target.id === id)),
+      ),
+    };
+    const floorPairs =
+      pairPlan && pairPlan.pairs.length > 0 && !flag('no-pairs') && (pairsOnly || !onePart)
+        ? await runFloorPairs(lab, pairPlan, log)
         : undefined;
     const groq = process.env.GROQ_API_KEY ? await runGroq(lab, targets, log) : undefined;
     results = {
@@ -100,13 +112,22 @@ async function main(): Promise<void> {
       ramps: ramp?.ramps ?? [],
       ...(cluster ? { cluster } : {}),
       ...(adapterCosts ? { adapters: adapterCosts } : {}),
+      ...(floorPairs ? { floorPairs } : {}),
       ...(groq ? { groq } : {}),
     };
   } finally {
     await lab.stop();
   }
   const stamp = results.startedAt.replace(/[:.]/g, '-');
-  const kind = plan.quick ? 'quick' : flag('cluster-only') ? 'cluster' : flag('adapters-only') ? 'adapters' : 'full';
+  const kind = plan.quick
+    ? 'quick'
+    : flag('cluster-only')
+      ? 'cluster'
+      : flag('adapters-only')
+        ? 'adapters'
+        : flag('pairs-only')
+          ? 'pairs'
+          : 'full';
   const file = option('out') ?? join(root, plan.quick ? 'bench/results/tmp' : 'bench/results', `${stamp}-${kind}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);

@@ -1,6 +1,7 @@
 import type { AdapterPlan } from './adapter-costs.js';
 import { ADAPTER_TARGETS } from './adapters.js';
 import type { ClusterPlan } from './cluster.js';
+import type { FloorPairPlan } from './floor-pairs.js';
 import type { TargetId } from './targets.js';
 
 /** One timing profile measured at several concurrencies. */
@@ -35,6 +36,8 @@ export interface BenchPlan {
   cluster?: ClusterPlan;
   /** The kit through each framework adapter against Koa. */
   adapters?: AdapterPlan;
+  /** The kit's SSE and WS against the bare transports, in pairs. */
+  floorPairs?: FloorPairPlan;
 }
 
 const RAMP_TARGETS: TargetId[] = ['kit-polling', 'kit-sse', 'kit-ws', 'bare-sse', 'bare-ws', 'ai-sdk', 'socket.io'];
@@ -48,6 +51,18 @@ const ADAPTERS: AdapterPlan = {
   rounds: 8,
   warmupChats: 100,
   targets: [...ADAPTER_TARGETS],
+};
+
+// Zero delay at c=50 for CPU per token and one chat at a time for time to first token, in rounds like the adapters.
+const FLOOR_PAIRS: FloorPairPlan = {
+  model: 'sim/instant',
+  cpu: { concurrency: 50, chats: 200 },
+  ttft: { chats: 100 },
+  rounds: 8,
+  pairs: [
+    { kit: 'kit-sse', floor: 'bare-sse' },
+    { kit: 'kit-ws', floor: 'bare-ws' },
+  ],
 };
 
 /**
@@ -90,6 +105,7 @@ export function createPlan(kind: PlanKind): BenchPlan {
       cluster: { targets: ['kit-sse', 'kit-ws'], profiles: [{ model: 'sim/gpt-oss-20b', chats: { 10: 20 } }] },
       // SSE only: eight servers start for it, and the quick run is a smoke test.
       adapters: { ...ADAPTERS, chats: 40, rounds: 1, warmupChats: 10, targets: ['kit-sse'] },
+      floorPairs: { ...FLOOR_PAIRS, cpu: { concurrency: 50, chats: 50 }, ttft: { chats: 10 }, rounds: 1 },
     };
   }
   return {
@@ -118,5 +134,6 @@ export function createPlan(kind: PlanKind): BenchPlan {
       ],
     },
     adapters: ADAPTERS,
+    floorPairs: FLOOR_PAIRS,
   };
 }

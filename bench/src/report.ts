@@ -26,6 +26,7 @@ import { choosingAMode } from './report/qualitative.js';
 import type { BenchResults, ClusterResults } from './results.js';
 import { clusterSection } from './report/cluster.js';
 import { adapterSection } from './report/adapters.js';
+import { floorPairSection } from './report/floor-pairs.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const docPath = join(root, 'docs/COMPARISON.md');
@@ -83,8 +84,20 @@ function adaptersOf(results: BenchResults): { run?: BenchResults; source?: strin
   return file && found?.adapters ? { run: found, source: relative(root, file) } : {};
 }
 
+/**
+ * The paired kit-against-floor comparison: the run's own, else the newest `--pairs-only` run in bench/results/
+ * (reported with its file name).
+ */
+function floorPairsOf(results: BenchResults): { run?: BenchResults; source?: string } {
+  if (results.floorPairs?.entries.length) return { run: results };
+  const file = newest(join(root, 'bench/results'), '-pairs.json');
+  const found = file ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResults) : undefined;
+  return file && found?.floorPairs ? { run: found, source: relative(root, file) } : {};
+}
+
 function render(results: BenchResults, file: string): string {
   const cluster = clusterOf(results);
+  const pairs = floorPairsOf(results);
   const adapters = adaptersOf(results);
   const adapterNotes = join(root, 'bench/notes/adapter-costs.md');
   const index = indexResults(results);
@@ -154,6 +167,8 @@ function render(results: BenchResults, file: string): string {
       'encoding, one write per token, with no store, no run engine, no Koa, no resume and no backpressure handling. The verdict uses server CPU per',
       'token, which other work on the machine barely moves; tokens/s and total time are shown for context.',
       '',
+      ...floorPairSection(pairs.run, pairs.source),
+      ...(pairs.run ? ['### Each concurrency, measured once', ''] : []),
       floor.text,
       '',
     );

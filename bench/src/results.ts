@@ -86,6 +86,26 @@ export interface AdapterResults {
   entries: AdapterEntry[];
 }
 
+/** One scenario of the paired kit-against-floor comparison. */
+export interface FloorPairEntry extends ScenarioEntry {
+  /** The round (from 0): each round measures both sides of every pair, right next to each other. */
+  round: number;
+  /** `cpu`: many chats at once, for server CPU per token; `ttft`: one chat at a time, for time to first token. */
+  scenario: 'cpu' | 'ttft';
+  /** The kit target of the pair this scenario belongs to. */
+  pair: TargetId;
+}
+
+/** The kit's SSE and WS against the bare transports, measured in pairs (`--pairs-only`, or part of a full run). */
+export interface FloorPairResults {
+  model: string;
+  cpu: { concurrency: number; chats: number };
+  ttft: { chats: number };
+  rounds: number;
+  pairs: Array<{ kit: TargetId; floor: TargetId }>;
+  entries: FloorPairEntry[];
+}
+
 /** A whole bench run, as written to bench/results/*.json. */
 export interface BenchResults {
   version: 1;
@@ -113,6 +133,7 @@ export interface BenchResults {
   ramps: RampResult[];
   cluster?: ClusterResults;
   adapters?: AdapterResults;
+  floorPairs?: FloorPairResults;
   /** Runs against real Groq (only with GROQ_API_KEY), kept apart from the simulated figures. */
   groq?: ScenarioEntry[];
 }
