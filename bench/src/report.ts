@@ -240,7 +240,14 @@ function render(results: BenchResults, file: string): string {
     );
   }
 
-  out.push(...clusterSection(cluster.results, cluster.source));
+  const redisNotes = join(root, 'bench/notes/redis-hot-spots.md');
+  out.push(
+    ...clusterSection(
+      cluster.results,
+      cluster.source,
+      existsSync(redisNotes) ? readFileSync(redisNotes, 'utf8').trim() : undefined,
+    ),
+  );
 
   if (results.groq && results.groq.length > 0) {
     out.push(

@@ -66,7 +66,10 @@ describe('redis run store write-behind', () => {
     }
     appends.push(writer.append(done('o1', 16)), writer.append(done('o2', 16)));
     await Promise.all(appends);
-    for (const [id, letter] of [['o1', 'a'], ['o2', 'b']] as const) {
+    for (const [id, letter] of [
+      ['o1', 'a'],
+      ['o2', 'b'],
+    ] as const) {
       const text = Array.from({ length: 15 }, (_, index) => `${letter}${index + 1} `).join('');
       expect(await reader.get(id)).toMatchObject({ status: 'completed', partial: text, last_seq: 16 });
       expect(seqs(await reader.read(id, -1))).toEqual(Array.from({ length: 17 }, (_, seq) => seq));
@@ -136,7 +139,10 @@ describe('redis run store write-behind', () => {
     await writer.append(cancelled('c2', 3));
     await Promise.all(waiting);
 
-    for (const [id, text] of [['c1', 'xx'], ['c2', 'yy']] as const) {
+    for (const [id, text] of [
+      ['c1', 'xx'],
+      ['c2', 'yy'],
+    ] as const) {
       expect(seqs(await other.read(id, -1))).toEqual([0, 1, 2, 3]);
       expect(await other.get(id)).toMatchObject({ status: 'cancelled', partial: text, terminal: { seq: 3 } });
       expect(await other.requestCancel(id)).toBe(false);
