@@ -129,7 +129,8 @@ describe('redis run store write-behind', () => {
     const own = [1, 2].map((seq) => writer.append(token('c1', seq, 'x')));
     expect(await writer.requestCancel('c1')).toBe(true);
     await Promise.all(own);
-    expect(heard).toEqual(['c1']);
+    // Heard at once here, and maybe again when the published message comes back: a listener aborts, so twice is fine.
+    expect(heard).toContain('c1');
     await writer.append(cancelled('c1', 3));
 
     // Asked elsewhere: the writer hears it and ends the run, its error sending the tokens still waiting before it.
