@@ -10,7 +10,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAdapterCosts } from './adapter-costs.js';
 import { BASELINE_ADAPTER, KIT_ADAPTERS } from './adapters.js';
-import { runCluster } from './cluster.js';
+import { runCluster, type TopologyId } from './cluster.js';
 import { runFloorPairs } from './floor-pairs.js';
 import { runGroq } from './groq.js';
 import { createLab } from './lab.js';
@@ -20,6 +20,7 @@ import { createPlan } from './plan.js';
 import { canPin } from './processes.js';
 import { ANSWER_TOKENS } from './prompts.js';
 import { runRamps } from './ramp.js';
+import { runScaling } from './scaling.js';
 import type { BenchResults } from './results.js';
 import { TARGETS, type TargetId } from './targets.js';
 
@@ -70,10 +71,15 @@ async function main(): Promise<void> {
       ...plan.cluster,
       targets: plan.cluster.targets.filter((id) => targets.some((target) => target.id === id)),
     };
+    const topologies = option('topologies')?.split(',') as TopologyId[] | undefined;
     const cluster =
       clusterPlan && !flag('no-cluster') && !flag('ramp-only') && !adaptersOnly && !pairsOnly
-        ? await runCluster(lab, clusterPlan, root, log)
+        ? await runCluster(lab, clusterPlan, root, log, topologies)
         : undefined;
+    if (cluster && clusterPlan?.scaling && !flag('no-scaling') && !cluster.skipped) {
+      const scalingTargets = clusterPlan.scaling.targets.filter((id) => targets.some((target) => target.id === id));
+      cluster.scaling = await runScaling(lab, { ...clusterPlan.scaling, targets: scalingTargets }, root, log);
+    }
     // Koa, the baseline, always; the others as --adapters= names them.
     const adapterIds = option('adapters')?.split(',');
     const adapters = KIT_ADAPTERS.filter(

@@ -5,7 +5,7 @@ import { startRedisServer, type TestRedis } from '../../packages/server-kit/test
 import { readHostCpu } from './host-load.js';
 import { describeEntry, type Lab } from './lab.js';
 import type { ProfilePlan } from './plan.js';
-import { placeProcess, type BenchChild } from './processes.js';
+import { placeProcess, type BenchChild, type Placement } from './processes.js';
 import { processesCpuMs, processTree } from './process-tree.js';
 import type { ClusterEntry, ClusterResults } from './results.js';
 import type { ServerSample } from './server-stats.js';
@@ -62,7 +62,7 @@ export interface ClusterPlan {
 }
 
 /** A deployed topology: where clients connect, and every server-side process to measure. */
-interface Deployment {
+export interface Deployment {
   url: string;
   instances: BenchChild[];
   nginx?: RunningNginx;
@@ -89,6 +89,7 @@ export async function runCluster(
   plan: ClusterPlan,
   root: string,
   log: (line: string) => void,
+  only?: TopologyId[],
 ): Promise<ClusterResults> {
   const skipped = clusterPrerequisites();
   if (skipped) {
@@ -96,7 +97,7 @@ export async function runCluster(
     return { topologies: [...TOPOLOGIES], entries: [], skipped };
   }
   const entries: ClusterEntry[] = [];
-  for (const topology of TOPOLOGIES) {
+  for (const topology of TOPOLOGIES.filter(({ id }) => !only || only.includes(id))) {
     const deployment = await deploy(lab, topology, root);
     log(`${topology.label}: ${deployment.instances.length} instance(s) ready at ${deployment.url}`);
     try {
@@ -119,7 +120,21 @@ export async function runCluster(
   return { topologies: [...TOPOLOGIES], entries };
 }
 
-async function deploy(lab: Lab, topology: Topology, root: string): Promise<Deployment> {
+/**
+ * Where a deployment's processes run: by default all on the lab's server core; `spread` pins instance i to core i
+ * (modulo the cores there are) and leaves nginx and redis-server to the scheduler, one instance per core.
+ */
+export interface DeployPlacement {
+  spread?: { cores: number };
+}
+
+/** Starts a topology's processes (redis-server, the instances, nginx) and answers where clients connect. */
+export async function deploy(
+  lab: Lab,
+  topology: Topology,
+  root: string,
+  placement: DeployPlacement = {},
+): Promise<Deployment> {
   const kit = targetById('kit-sse');
   const redis = topology.store === 'redis' ? await startRedisServer() : undefined;
   const started: BenchChild[] = [];
@@ -130,9 +145,18 @@ async function deploy(lab: Lab, topology: Topology, root: string): Promise<Deplo
     await redis?.stop('SIGTERM');
   };
   try {
-    if (redis) placeProcess(redis.pid, lab.serverPlacement);
+    const { spread } = placement;
+    // Spread: no core of its own, but the same priority as the instances.
+    const { priority } = lab.serverPlacement;
+    const shared: Placement = spread ? (priority === undefined ? {} : { priority }) : lab.serverPlacement;
+    if (redis) placeProcess(redis.pid, shared);
     const args = redis ? [`--redis=${redis.url}`] : [];
-    for (let count = 0; count < topology.instances; count++) started.push(await lab.startServer(kit, args));
+    for (let count = 0; count < topology.instances; count++) {
+      const instance = await lab.startServer(kit, args);
+      if (spread && instance.process.pid !== undefined)
+        placeProcess(instance.process.pid, { core: count % spread.cores });
+      started.push(instance);
+    }
     const urls = await Promise.all(started.map((instance) => instance.ipc.call<string>('ready')));
     if (topology.nginx) {
       nginx = await startNginx({
@@ -140,7 +164,7 @@ async function deploy(lab: Lab, topology: Topology, root: string): Promise<Deplo
         conf: join(root, 'nginx/nginx.conf'),
         root: join(root, 'examples/svelte-web/dist'),
       });
-      for (const pid of processTree(nginx.pid)) placeProcess(pid, lab.serverPlacement);
+      for (const pid of processTree(nginx.pid)) placeProcess(pid, shared);
     }
     return {
       url: nginx?.url ?? (urls[0] as string),
@@ -155,7 +179,8 @@ async function deploy(lab: Lab, topology: Topology, root: string): Promise<Deplo
   }
 }
 
-async function measure(
+/** Runs one scenario against a deployment and reads the CPU time of each of its processes around it. */
+export async function measure(
   lab: Lab,
   deployment: Deployment,
   topology: Topology,

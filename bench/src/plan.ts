@@ -2,6 +2,7 @@ import type { AdapterPlan } from './adapter-costs.js';
 import { ADAPTER_TARGETS } from './adapters.js';
 import type { ClusterPlan } from './cluster.js';
 import type { FloorPairPlan } from './floor-pairs.js';
+import type { ScalingPlan } from './scaling.js';
 import type { TargetId } from './targets.js';
 
 /** One timing profile measured at several concurrencies. */
@@ -33,7 +34,7 @@ export interface BenchPlan {
   };
   chatTimeoutMs: number;
   /** One instance against two behind nginx with Redis. */
-  cluster?: ClusterPlan;
+  cluster?: ClusterPlan & { scaling?: ScalingPlan };
   /** The kit through each framework adapter against Koa. */
   adapters?: AdapterPlan;
   /** The kit's SSE and WS against the bare transports, in pairs. */
@@ -81,6 +82,11 @@ export function createPlan(kind: PlanKind): BenchPlan {
       warmupChats: 200,
       servers: 'shared',
       chatTimeoutMs: 60_000,
+      // With --cluster-only --topologies=one-redis-nginx: the instance on Redis, at the pace of a real model.
+      cluster: {
+        targets: ['kit-sync', 'kit-polling', 'kit-sse', 'kit-ws'],
+        profiles: [{ model: 'sim/gpt-oss-20b', chats: { 10: 150, 100: 1000 } }],
+      },
     };
   }
   const quick = kind === 'quick';
@@ -102,7 +108,11 @@ export function createPlan(kind: PlanKind): BenchPlan {
         attempts: 1,
       },
       chatTimeoutMs: 30_000,
-      cluster: { targets: ['kit-sse', 'kit-ws'], profiles: [{ model: 'sim/gpt-oss-20b', chats: { 10: 20 } }] },
+      cluster: {
+        targets: ['kit-sse', 'kit-ws'],
+        profiles: [{ model: 'sim/gpt-oss-20b', chats: { 10: 20 } }],
+        scaling: { targets: ['kit-sse'], model: 'sim/instant', concurrency: 100, chats: 100, rounds: 1 },
+      },
       // SSE only: eight servers start for it, and the quick run is a smoke test.
       adapters: { ...ADAPTERS, chats: 40, rounds: 1, warmupChats: 10, targets: ['kit-sse'] },
       floorPairs: { ...FLOOR_PAIRS, cpu: { concurrency: 50, chats: 50 }, ttft: { chats: 10 }, rounds: 1 },
@@ -132,6 +142,14 @@ export function createPlan(kind: PlanKind): BenchPlan {
         { model: 'sim/gpt-oss-20b', chats: { 10: 60, 100: 400, 1000: 2000 } },
         { model: 'sim/instant', chats: { 100: 500 } },
       ],
+      // Zero delay at c=100: both deployments saturated, so tokens/s is what the cores can serve (about two minutes).
+      scaling: {
+        targets: ['kit-sync', 'kit-polling', 'kit-sse', 'kit-ws'],
+        model: 'sim/instant',
+        concurrency: 100,
+        chats: 400,
+        rounds: 3,
+      },
     },
     adapters: ADAPTERS,
     floorPairs: FLOOR_PAIRS,

@@ -66,8 +66,11 @@ function pickResults(): string {
  * file name).
  */
 function clusterOf(results: BenchResults): { results?: ClusterResults; source?: string } {
-  if (results.cluster?.entries.length) return { results: results.cluster };
   const file = newest(join(root, 'bench/results'), '-cluster.json');
+  // A `--cluster-only` run made after the full run is the newer measurement of the same section.
+  const stamp = results.startedAt.replace(/[:.]/g, '-');
+  const newer = file !== undefined && (file.split('/').at(-1) ?? '') > stamp;
+  if (results.cluster?.entries.length && !newer) return { results: results.cluster };
   const found = file ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResults).cluster : undefined;
   if (file && found) return { results: found, source: relative(root, file) };
   return results.cluster ? { results: results.cluster } : {};
@@ -255,7 +258,14 @@ function render(results: BenchResults, file: string): string {
     );
   }
 
-  out.push(...clusterSection(cluster.results, cluster.source));
+  const redisNotes = join(root, 'bench/notes/redis-hot-spots.md');
+  out.push(
+    ...clusterSection(
+      cluster.results,
+      cluster.source,
+      existsSync(redisNotes) ? readFileSync(redisNotes, 'utf8').trim() : undefined,
+    ),
+  );
 
   if (results.groq && results.groq.length > 0) {
     out.push(

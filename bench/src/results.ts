@@ -65,6 +65,26 @@ export interface ClusterResults {
   entries: ClusterEntry[];
   /** Why it did not run (nginx or redis-server missing). */
   skipped?: string;
+  /** One instance against two, one per core (older results have none). */
+  scaling?: ScalingResults;
+}
+
+/** One scenario of the scaling measurement: a cluster entry, with its deployment's size and its round. */
+export interface ScalingEntry extends ClusterEntry {
+  instances: number;
+  round: number;
+}
+
+/** One instance against two on Redis behind nginx, instance i pinned to core i, at the same client load. */
+export interface ScalingResults {
+  model: string;
+  concurrency: number;
+  chats: number;
+  /** Cores of the machine. */
+  cores: number;
+  entries: ScalingEntry[];
+  /** Why it did not run. */
+  skipped?: string;
 }
 
 /** One scenario of the adapter comparison: a kit mode served through one framework adapter. */

@@ -3,6 +3,7 @@ import type { ClusterEntry, ClusterResults } from '../results.js';
 import type { TargetId } from '../targets.js';
 import { ms, num, percent, ratio, table } from './format.js';
 import { label } from './measured.js';
+import { scalingSection } from './scaling.js';
 
 /** Server-side CPU (instances + nginx + redis-server) per 1,000 tokens delivered. */
 function cpuPer1k(entry: ClusterEntry): number {
@@ -143,7 +144,11 @@ function findings(index: Index, cluster: ClusterResults): string[] {
 }
 
 /** The section of docs/COMPARISON.md on one instance against two behind nginx with Redis. */
-export function clusterSection(cluster: ClusterResults | undefined, source: string | undefined): string[] {
+export function clusterSection(
+  cluster: ClusterResults | undefined,
+  source: string | undefined,
+  notes?: string,
+): string[] {
   if (!cluster) return [];
   const out = ['## One instance or two behind nginx with Redis', ''];
   if (cluster.skipped || cluster.entries.length === 0) {
@@ -189,5 +194,7 @@ export function clusterSection(cluster: ClusterResults | undefined, source: stri
       '',
     );
   }
+  out.push(...scalingSection(cluster.scaling));
+  if (notes) out.push(notes, '');
   return out;
 }

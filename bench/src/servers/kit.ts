@@ -40,6 +40,8 @@ async function runsBackend(
     runsPerMinute: LIMITS.runsPerMinute,
     // Each instance's workers take as many polling runs at once as the load sends (the default is 100).
     queueConcurrency: 10_000,
+    // To compare windows by hand (0: one script call per event, as before the window); the store's default otherwise.
+    ...(process.env.BENCH_WRITE_BEHIND_MS ? { writeBehindMs: Number(process.env.BENCH_WRITE_BEHIND_MS) } : {}),
   });
   return { ...backend, runLimits: { ...backend.runLimits, ...LIMITS } };
 }

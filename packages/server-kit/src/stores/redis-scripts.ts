@@ -14,7 +14,7 @@ local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function append(prefix, id, seqArg, json, text, terminal, status, ttl, activeTtl, maxLen)
+local function append(prefix, id, seqArg, json, text, terminal, status, ttl, activeTtl, maxLen, extended)
   local meta, events, textKey = keysOf(prefix, id)
   if redis.call('HEXISTS', meta, 'info') == 0 then return 'missing' end
   local f = redis.call('HMGET', meta, 'ended', 'last_seq', 'idem', 'driver', 'slot', 'lease')
@@ -35,8 +35,10 @@ local function append(prefix, id, seqArg, json, text, terminal, status, ttl, act
   if text ~= '' then redis.call('APPEND', textKey, text) end
   -- A writer that is writing is alive, however late its heartbeat timer (a saturated event loop): each event it
   -- writes extends its lease. Terminal events are left out: a reaper ends runs with them.
-  if terminal ~= '1' and f[4] and f[6] then
+  -- In a batch, once per writer is enough: the batch is one moment.
+  if terminal ~= '1' and f[4] and f[6] and not (extended and extended[f[4]]) then
     redis.call('ZADD', prefix .. 'instances', 'XX', 'GT', nowMs() + tonumber(f[6]), f[4])
+    if extended then extended[f[4]] = true end
   end
   local keep = activeTtl
   if terminal == '1' then
@@ -71,6 +73,20 @@ return {'created'}`;
 /** ARGV: prefix, id, seq ('' next), event JSON, text, terminal '1'|'0', status, ttl, activeTtl, maxLen → 'ok' | 'missing' | 'ended' | 'order'. */
 export const APPEND_EVENT = `${APPEND}
 return append(unpack(ARGV))`;
+
+/**
+ * ARGV: prefix, ttl, activeTtl, maxLen, then six per event: id, seq, event JSON, text, terminal '1'|'0', status →
+ * one result per event, as APPEND_EVENT's. The events of a run are appended in the order given, each checked like a
+ * single append, so an event refused (the run ended meanwhile, a lost lease reaped) refuses the rest of its run too.
+ */
+export const APPEND_BATCH = `${APPEND}
+local prefix, ttl, activeTtl, maxLen = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local results, extended = {}, {}
+for i = 5, #ARGV, 6 do
+  results[#results + 1] = append(prefix, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
+    ttl, activeTtl, maxLen, extended)
+end
+return results`;
 
 /** ARGV: prefix, id, instance id, activeTtl, leaseMs → {info JSON, last seq, text, status} when claimed, else nil. */
 export const CLAIM = `${APPEND}
@@ -198,6 +214,7 @@ return 1`;
 const SCRIPTS = {
   create: CREATE,
   append: APPEND_EVENT,
+  appendBatch: APPEND_BATCH,
   claim: CLAIM,
   cancel: CANCEL,
   heartbeat: HEARTBEAT,

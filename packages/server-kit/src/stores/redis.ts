@@ -11,6 +11,7 @@ import { createRedisLease } from './redis-lease.js';
 import { createRunMirrors } from './redis-mirror.js';
 import { defineScripts } from './redis-scripts.js';
 import { createRedisTail } from './redis-tail.js';
+import { createWriteBehind, type QueuedAppend } from './redis-write-behind.js';
 
 /** Options of {@link createRedisRunStore}: a `url`, or a `client` you keep (the store only duplicates it). */
 export interface RedisRunStoreOptions {
@@ -31,6 +32,13 @@ export interface RedisRunStoreOptions {
    * before other instances end its runs with `interrupted` (default 3 s).
    */
   leaseMs?: number;
+  /**
+   * How long an appended event may wait for others (of any run this instance writes) to go to Redis with it in one
+   * script call (default 4 ms; 0: each event on its own). Each append still resolves only once Redis has it.
+   */
+  writeBehindMs?: number;
+  /** A batch this large (UTF-16 units of event JSON and text) goes at once (default 64 KiB). */
+  writeBehindBytes?: number;
 }
 
 /** A {@link RunStore} in Redis, plus what the other Redis helpers of this instance share with it. */
@@ -73,6 +81,16 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     ...new ChatError('cancelled', 'the run was cancelled').toPayload(),
   });
   const mirrors = createRunMirrors(maxEvents);
+  const writes = createWriteBehind({
+    windowMs: options.writeBehindMs ?? 4,
+    maxBytes: options.writeBehindBytes ?? 64 * 1024,
+    async send(batch: QueuedAppend[]) {
+      const args: Array<string | number> = [keys.prefix, ...expiry];
+      for (const { id, seq, json, text, terminal, status } of batch)
+        args.push(id, seq, json, text, terminal ? '1' : '0', status);
+      return (await run('appendBatch', ...args)) as string[];
+    },
+  });
   const lost = new Set<string>();
   const tail = createRedisTail({
     connection: duplicateConnection(client),
@@ -153,12 +171,10 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       const text = event.type === 'token' ? event.text : '';
       const status = statusAfter('pending', event);
       const json = JSON.stringify(event);
-      const ending = terminal ? '1' : '0';
       mirrors.sending(event.id, event.seq);
-      const result = await call(
-        () => run('append', keys.prefix, event.id, event.seq, json, text, ending, status, ...expiry),
-        event.id,
-      );
+      // Tokens wait a few ms for company; `start` and the terminal event go at once (with whatever waits before them).
+      const queued = { id: event.id, seq: event.seq, json, text, terminal, status };
+      const result = await call(() => writes.add(queued, event.type !== 'token'), event.id);
       if (result === 'missing') {
         // Redis lost the run under its writer (restarted empty): rebuild it to end it clearly once Redis answers.
         if (mirrors.has(event.id)) {
@@ -221,6 +237,8 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     },
 
     async requestCancel(id: string) {
+      // Tokens still waiting reach Redis before the cancel flag, as they would have without the window.
+      void writes.flush();
       const asked = await call(() => run('cancel', keys.prefix, id, keys.cancel, cancelledJson, ...expiry));
       // The writer may be this process: no need to wait for the message to come back.
       if (asked === 1) cancels.dispatch(id);
@@ -253,6 +271,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     },
 
     async close() {
+      await writes.flush();
       await lease.close();
       await tail.close();
       cancels.close();

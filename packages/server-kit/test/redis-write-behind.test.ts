@@ -1,0 +1,152 @@
+import type { RunEvent } from '@chatwire/protocol';
+import { Redis } from 'ioredis';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { ChatError } from '../src/index.js';
+import { createRedisRunStore, type RedisRunStore, type RedisRunStoreOptions } from '../src/redis.js';
+import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
+import { done, info, start, token } from './helpers/run-events.js';
+
+// The store's write-behind window (several appends of several runs in one script call), through a real redis-server.
+// Windows far longer than any test: a batch that is not sent when it must be hangs the test instead of passing it.
+const FOREVER = 600_000;
+
+let redis: TestRedis;
+let admin: Redis;
+const stores: RedisRunStore[] = [];
+let prefixCount = 0;
+let prefix = '';
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  admin = new Redis(redis.url);
+});
+afterAll(async () => {
+  admin.disconnect();
+  await redis.stop();
+});
+afterEach(async () => {
+  await Promise.all(stores.splice(0).map((store) => store.close()));
+});
+
+function open(options: Partial<RedisRunStoreOptions> = {}): RedisRunStore {
+  const store = createRedisRunStore({ url: redis.url, prefix, ...options });
+  stores.push(store);
+  return store;
+}
+function fresh(): void {
+  prefix = `wb${++prefixCount}:`;
+}
+async function begin(store: RedisRunStore, id: string): Promise<void> {
+  expect(await store.create(info(id))).toEqual({ created: true });
+  await store.append(start(id));
+  expect(await store.claim(id)).toBe(true);
+}
+const seqs = (events: RunEvent[] | undefined) => events?.map((event) => event.seq);
+const cancelled = (id: string, seq: number): RunEvent => ({
+  id,
+  seq,
+  type: 'error',
+  code: 'cancelled',
+  message: 'the run was cancelled',
+  retryable: false,
+});
+
+describe('redis run store write-behind', () => {
+  it('keeps every run in seq order across batch boundaries, interleaved with other runs', async () => {
+    fresh();
+    // A few events per batch: the 30 appends below cross many batch boundaries.
+    const writer = open({ writeBehindMs: FOREVER, writeBehindBytes: 150 });
+    const reader = open();
+    await begin(writer, 'o1');
+    await begin(writer, 'o2');
+    const appends: Array<Promise<void>> = [];
+    for (let seq = 1; seq <= 15; seq++) {
+      appends.push(writer.append(token('o1', seq, `a${seq} `)));
+      appends.push(writer.append(token('o2', seq, `b${seq} `)));
+    }
+    appends.push(writer.append(done('o1', 16)), writer.append(done('o2', 16)));
+    await Promise.all(appends);
+    for (const [id, letter] of [
+      ['o1', 'a'],
+      ['o2', 'b'],
+    ] as const) {
+      const text = Array.from({ length: 15 }, (_, index) => `${letter}${index + 1} `).join('');
+      expect(await reader.get(id)).toMatchObject({ status: 'completed', partial: text, last_seq: 16 });
+      expect(seqs(await reader.read(id, -1))).toEqual(Array.from({ length: 17 }, (_, seq) => seq));
+    }
+  });
+
+  it('sends what waits at once with a terminal event, and resumes from the middle of a batch', async () => {
+    fresh();
+    const writer = open({ writeBehindMs: FOREVER });
+    const reader = open();
+    await begin(writer, 'f1');
+    const appends = [1, 2, 3, 4, 5, 6].map((seq) => writer.append(token('f1', seq, String(seq))));
+    // Nothing sent yet: another instance following the run sees no token.
+    expect((await reader.get('f1'))?.last_seq).toBe(0);
+    const following = reader.waitForEvents('f1', 3, { timeoutMs: FOREVER });
+    await writer.append(done('f1', 7));
+    await Promise.all(appends);
+    await following;
+    // A client that had seqs up to 3 of the batch resumes with 4 on, on either instance.
+    expect(seqs(await reader.read('f1', 3))).toEqual([4, 5, 6, 7]);
+    expect(seqs(await writer.read('f1', 3))).toEqual([4, 5, 6, 7]);
+    expect(await reader.get('f1')).toMatchObject({ partial: '123456', terminal: { type: 'done', seq: 7 } });
+  });
+
+  it('refuses a batch written after the lease was lost, leaving the run its one interrupted ending', async () => {
+    fresh();
+    const writer = open({ writeBehindMs: FOREVER, leaseMs: 1_500 });
+    const reaper = open({ leaseMs: 300 });
+    await begin(writer, 'l1');
+    await begin(writer, 'l2');
+    const late = [1, 2].map((seq) => writer.append(token('l1', seq, 'late')).catch((error: unknown) => error));
+    // The writer's lease runs out while its tokens wait (as in a long pause), and another instance ends its runs.
+    while (!(await reaper.get('l1'))?.terminal) {
+      await admin.zadd(`${prefix}instances`, 0, writer.instanceId);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+    }
+    // Anything urgent sends the waiting batch: here the start of another run.
+    await writer.create(info('l3'));
+    await writer.append(start('l3'));
+    for (const outcome of await Promise.all(late)) expect(outcome).toBeInstanceOf(ChatError);
+    const ended = { type: 'error', code: 'interrupted', seq: 1 };
+    expect(seqs(await reaper.read('l1', -1))).toEqual([0, 1]);
+    expect(await reaper.get('l1')).toMatchObject({ status: 'failed', partial: '', terminal: ended });
+    expect(await writer.get('l1')).toMatchObject({ terminal: ended });
+  });
+
+  it('lands waiting tokens before a cancel, whichever instance asks for it', async () => {
+    fresh();
+    const writer = open({ writeBehindMs: FOREVER });
+    const other = open();
+    for (const id of ['c1', 'c2']) await begin(writer, id);
+    const heard: string[] = [];
+    writer.onCancel('c1', () => heard.push('c1'));
+    writer.onCancel('c2', () => heard.push('c2'));
+
+    // Asked on the writer's own instance: the waiting tokens are sent before the cancel flag.
+    const own = [1, 2].map((seq) => writer.append(token('c1', seq, 'x')));
+    expect(await writer.requestCancel('c1')).toBe(true);
+    await Promise.all(own);
+    // Heard at once here, and maybe again when the published message comes back: a listener aborts, so twice is fine.
+    expect(heard).toContain('c1');
+    await writer.append(cancelled('c1', 3));
+
+    // Asked elsewhere: the writer hears it and ends the run, its error sending the tokens still waiting before it.
+    const waiting = [1, 2].map((seq) => writer.append(token('c2', seq, 'y')));
+    expect(await other.requestCancel('c2')).toBe(true);
+    while (!heard.includes('c2')) await new Promise((resolve) => setTimeout(resolve, 10));
+    await writer.append(cancelled('c2', 3));
+    await Promise.all(waiting);
+
+    for (const [id, text] of [
+      ['c1', 'xx'],
+      ['c2', 'yy'],
+    ] as const) {
+      expect(seqs(await other.read(id, -1))).toEqual([0, 1, 2, 3]);
+      expect(await other.get(id)).toMatchObject({ status: 'cancelled', partial: text, terminal: { seq: 3 } });
+      expect(await other.requestCancel(id)).toBe(false);
+    }
+  });
+});
