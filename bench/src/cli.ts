@@ -10,6 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAdapterCosts } from './adapter-costs.js';
 import { BASELINE_ADAPTER, KIT_ADAPTERS } from './adapters.js';
+import { CAPACITY_SERVERS, runCapacity } from './capacity.js';
+import type { CapacityServer } from './capacity-figures.js';
 import { runCluster } from './cluster.js';
 import { runGroq } from './groq.js';
 import { createLab } from './lab.js';
@@ -58,10 +60,11 @@ async function main(): Promise<void> {
   try {
     const clusterOnly = flag('cluster-only');
     const adaptersOnly = flag('adapters-only');
-    const onePart = clusterOnly || adaptersOnly || flag('ramp-only');
+    const capacityOnly = flag('capacity-only');
+    const onePart = clusterOnly || adaptersOnly || capacityOnly || flag('ramp-only');
     const scenarios = onePart ? [] : await runMatrix(lab, plan, targets, log);
     const ramp =
-      plan.ramp && !flag('no-ramp') && !clusterOnly && !adaptersOnly
+      plan.ramp && !flag('no-ramp') && !clusterOnly && !adaptersOnly && !capacityOnly
         ? await runRamps(lab, plan.ramp, targets, log)
         : undefined;
     const clusterPlan = plan.cluster && {
@@ -69,7 +72,7 @@ async function main(): Promise<void> {
       targets: plan.cluster.targets.filter((id) => targets.some((target) => target.id === id)),
     };
     const cluster =
-      clusterPlan && !flag('no-cluster') && !flag('ramp-only') && !adaptersOnly
+      clusterPlan && !flag('no-cluster') && !flag('ramp-only') && !adaptersOnly && !capacityOnly
         ? await runCluster(lab, clusterPlan, root, log)
         : undefined;
     // Koa, the baseline, always; the others as --adapters= names them.
@@ -84,6 +87,27 @@ async function main(): Promise<void> {
     const adapterCosts =
       adapterPlan && !flag('no-adapters') && (adaptersOnly || !onePart)
         ? await runAdapterCosts(lab, adapterPlan, adapters, log)
+        : undefined;
+    const capacityServers = option('capacity-servers')?.split(',') as CapacityServer[] | undefined;
+    const capacityLevels = option('capacity-levels')?.split(',').map(Number);
+    const capacityPlan = plan.capacity;
+    const capacity =
+      capacityPlan && !flag('no-capacity') && (capacityOnly || !onePart)
+        ? await runCapacity(
+            {
+              ...capacityPlan,
+              ...(capacityLevels ? { levels: capacityLevels } : {}),
+              servers: CAPACITY_SERVERS.filter((server) =>
+                capacityServers ? capacityServers.includes(server) : capacityPlan.servers.includes(server),
+              ),
+            },
+            {
+              distDir: here,
+              ...(pin ? { cores: CORES } : {}),
+              ...(priority === undefined ? {} : { priority }),
+            },
+            log,
+          )
         : undefined;
     const groq = process.env.GROQ_API_KEY ? await runGroq(lab, targets, log) : undefined;
     results = {
@@ -100,13 +124,22 @@ async function main(): Promise<void> {
       ramps: ramp?.ramps ?? [],
       ...(cluster ? { cluster } : {}),
       ...(adapterCosts ? { adapters: adapterCosts } : {}),
+      ...(capacity ? { capacity } : {}),
       ...(groq ? { groq } : {}),
     };
   } finally {
     await lab.stop();
   }
   const stamp = results.startedAt.replace(/[:.]/g, '-');
-  const kind = plan.quick ? 'quick' : flag('cluster-only') ? 'cluster' : flag('adapters-only') ? 'adapters' : 'full';
+  const kind = plan.quick
+    ? 'quick'
+    : flag('cluster-only')
+      ? 'cluster'
+      : flag('adapters-only')
+        ? 'adapters'
+        : flag('capacity-only')
+          ? 'capacity'
+          : 'full';
   const file = option('out') ?? join(root, plan.quick ? 'bench/results/tmp' : 'bench/results', `${stamp}-${kind}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);
