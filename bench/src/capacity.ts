@@ -113,6 +113,8 @@ async function measureServer(
 ): Promise<CapacityEntry> {
   const kind = server.startsWith('kit-') ? 'kit' : server;
   const started: BenchChild[] = [];
+  const measured: CapacityLevel[] = [];
+  let baseline: MemoryReading = { rss: 0, heapUsed: 0, external: 0 };
   try {
     const process = await startChild(
       join(options.distDir, 'capacity-server-entry.js'),
@@ -138,8 +140,7 @@ async function measureServer(
     await holder.ipc.call('release');
     // Past the kit's disconnect grace (2 s in the bench server), so the warm-up's runs are over.
     await sleep(3_000);
-    const baseline = await process.ipc.call<MemoryReading>('memory');
-    const measured: CapacityLevel[] = [];
+    baseline = await process.ipc.call<MemoryReading>('memory');
     let stopped: string | undefined;
     for (const level of levels) {
       const opened = await holder.ipc.call<{ held: number; failed: number }>('open', { count: level });
@@ -179,7 +180,8 @@ async function measureServer(
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     log(`[capacity ${server}] stopped: ${reason}`);
-    return { server, baseline: { rss: 0, heapUsed: 0, external: 0 }, levels: [], stopped: reason };
+    // The levels measured before it stopped are kept.
+    return { server, baseline, levels: measured, stopped: reason };
   } finally {
     for (const child of started.reverse()) await child.stop();
   }
