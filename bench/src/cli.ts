@@ -10,6 +10,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runAdapterCosts } from './adapter-costs.js';
 import { BASELINE_ADAPTER, KIT_ADAPTERS } from './adapters.js';
+import { CAPACITY_SERVERS, runCapacity } from './capacity.js';
+import type { CapacityServer } from './capacity-figures.js';
 import { runCluster, type TopologyId } from './cluster.js';
 import { runFloorPairs } from './floor-pairs.js';
 import { runGroq } from './groq.js';
@@ -61,10 +63,11 @@ async function main(): Promise<void> {
     const clusterOnly = flag('cluster-only');
     const adaptersOnly = flag('adapters-only');
     const pairsOnly = flag('pairs-only');
-    const onePart = clusterOnly || adaptersOnly || pairsOnly || flag('ramp-only');
+    const capacityOnly = flag('capacity-only');
+    const onePart = clusterOnly || adaptersOnly || pairsOnly || capacityOnly || flag('ramp-only');
     const scenarios = onePart ? [] : await runMatrix(lab, plan, targets, log);
     const ramp =
-      plan.ramp && !flag('no-ramp') && !clusterOnly && !adaptersOnly && !pairsOnly
+      plan.ramp && !flag('no-ramp') && !clusterOnly && !adaptersOnly && !pairsOnly && !capacityOnly
         ? await runRamps(lab, plan.ramp, targets, log)
         : undefined;
     const clusterPlan = plan.cluster && {
@@ -73,7 +76,7 @@ async function main(): Promise<void> {
     };
     const topologies = option('topologies')?.split(',') as TopologyId[] | undefined;
     const cluster =
-      clusterPlan && !flag('no-cluster') && !flag('ramp-only') && !adaptersOnly && !pairsOnly
+      clusterPlan && !flag('no-cluster') && !flag('ramp-only') && !adaptersOnly && !pairsOnly && !capacityOnly
         ? await runCluster(lab, clusterPlan, root, log, topologies)
         : undefined;
     if (cluster && clusterPlan?.scaling && !flag('no-scaling') && !cluster.skipped) {
@@ -103,6 +106,27 @@ async function main(): Promise<void> {
       pairPlan && pairPlan.pairs.length > 0 && !flag('no-pairs') && (pairsOnly || !onePart)
         ? await runFloorPairs(lab, pairPlan, log)
         : undefined;
+    const capacityServers = option('capacity-servers')?.split(',') as CapacityServer[] | undefined;
+    const capacityLevels = option('capacity-levels')?.split(',').map(Number);
+    const capacityPlan = plan.capacity;
+    const capacity =
+      capacityPlan && !flag('no-capacity') && (capacityOnly || !onePart)
+        ? await runCapacity(
+            {
+              ...capacityPlan,
+              ...(capacityLevels ? { levels: capacityLevels } : {}),
+              servers: CAPACITY_SERVERS.filter((server) =>
+                capacityServers ? capacityServers.includes(server) : capacityPlan.servers.includes(server),
+              ),
+            },
+            {
+              distDir: here,
+              ...(pin ? { cores: CORES } : {}),
+              ...(priority === undefined ? {} : { priority }),
+            },
+            log,
+          )
+        : undefined;
     const groq = process.env.GROQ_API_KEY ? await runGroq(lab, targets, log) : undefined;
     results = {
       version: 1,
@@ -119,6 +143,7 @@ async function main(): Promise<void> {
       ...(cluster ? { cluster } : {}),
       ...(adapterCosts ? { adapters: adapterCosts } : {}),
       ...(floorPairs ? { floorPairs } : {}),
+      ...(capacity ? { capacity } : {}),
       ...(groq ? { groq } : {}),
     };
   } finally {
@@ -133,7 +158,9 @@ async function main(): Promise<void> {
         ? 'adapters'
         : flag('pairs-only')
           ? 'pairs'
-          : 'full';
+          : flag('capacity-only')
+            ? 'capacity'
+            : 'full';
   const file = option('out') ?? join(root, plan.quick ? 'bench/results/tmp' : 'bench/results', `${stamp}-${kind}.json`);
   mkdirSync(dirname(file), { recursive: true });
   writeFileSync(file, `${JSON.stringify(results, null, 1)}\n`);

@@ -1,4 +1,5 @@
 import type { AdapterPlan } from './adapter-costs.js';
+import type { CapacityPlan } from './capacity.js';
 import { ADAPTER_TARGETS } from './adapters.js';
 import type { ClusterPlan } from './cluster.js';
 import type { FloorPairPlan } from './floor-pairs.js';
@@ -39,7 +40,17 @@ export interface BenchPlan {
   adapters?: AdapterPlan;
   /** The kit's SSE and WS against the bare transports, in pairs. */
   floorPairs?: FloorPairPlan;
+  /** Slow streams held open on the kit and on bare relays. */
+  capacity?: CapacityPlan;
 }
+
+// Every server of the capacity scenario, 1k, 2k and 4k streams: about six minutes on two cores.
+const CAPACITY: CapacityPlan = {
+  levels: [1_000, 2_000, 4_000],
+  servers: ['relay-fetch', 'relay-http', 'kit-sse', 'kit-ws', 'kit-polling', 'kit-sync'],
+  holdMs: 5_000,
+  settleMs: 3_000,
+};
 
 const RAMP_TARGETS: TargetId[] = ['kit-polling', 'kit-sse', 'kit-ws', 'bare-sse', 'bare-ws', 'ai-sdk', 'socket.io'];
 
@@ -116,6 +127,7 @@ export function createPlan(kind: PlanKind): BenchPlan {
       // SSE only: eight servers start for it, and the quick run is a smoke test.
       adapters: { ...ADAPTERS, chats: 40, rounds: 1, warmupChats: 10, targets: ['kit-sse'] },
       floorPairs: { ...FLOOR_PAIRS, cpu: { concurrency: 50, chats: 50 }, ttft: { chats: 10 }, rounds: 1 },
+      capacity: { ...CAPACITY, levels: [100, 200], servers: ['relay-fetch', 'kit-sse', 'kit-ws'], holdMs: 2_000 },
     };
   }
   return {
@@ -153,5 +165,6 @@ export function createPlan(kind: PlanKind): BenchPlan {
     },
     adapters: ADAPTERS,
     floorPairs: FLOOR_PAIRS,
+    capacity: CAPACITY,
   };
 }

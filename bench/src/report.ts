@@ -27,6 +27,7 @@ import type { BenchResults, ClusterResults } from './results.js';
 import { clusterSection } from './report/cluster.js';
 import { adapterSection } from './report/adapters.js';
 import { floorPairSection } from './report/floor-pairs.js';
+import { capacitySection } from './report/capacity.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const docPath = join(root, 'docs/COMPARISON.md');
@@ -98,11 +99,24 @@ function floorPairsOf(results: BenchResults): { run?: BenchResults; source?: str
   return file && found?.floorPairs ? { run: found, source: relative(root, file) } : {};
 }
 
+/**
+ * The capacity scenario: the run's own, else the newest `--capacity-only` run in bench/results/ (reported with its
+ * file name).
+ */
+function capacityOf(results: BenchResults): { run?: BenchResults; source?: string } {
+  if (results.capacity?.entries.length) return { run: results };
+  const file = newest(join(root, 'bench/results'), '-capacity.json');
+  const found = file ? (JSON.parse(readFileSync(file, 'utf8')) as BenchResults) : undefined;
+  return file && found?.capacity ? { run: found, source: relative(root, file) } : {};
+}
+
 function render(results: BenchResults, file: string): string {
   const cluster = clusterOf(results);
   const pairs = floorPairsOf(results);
   const adapters = adaptersOf(results);
   const adapterNotes = join(root, 'bench/notes/adapter-costs.md');
+  const capacity = capacityOf(results);
+  const capacityNotes = join(root, 'bench/notes/stream-memory.md');
   const index = indexResults(results);
   const charts = chartsFor(index, results.ramps);
   mkdirSync(chartDir, { recursive: true });
@@ -238,6 +252,14 @@ function render(results: BenchResults, file: string): string {
       adapters.run,
       adapters.source,
       existsSync(adapterNotes) ? readFileSync(adapterNotes, 'utf8').trim() : undefined,
+    ),
+  );
+
+  out.push(
+    ...capacitySection(
+      capacity.run,
+      capacity.source,
+      existsSync(capacityNotes) ? readFileSync(capacityNotes, 'utf8').trim() : undefined,
     ),
   );
 

@@ -4,6 +4,7 @@ import type { ScenarioResult } from './scenario.js';
 import type { WireCounts } from './wire-meter.js';
 import type { TargetId } from './targets.js';
 import type { Topology, TopologyId } from './cluster.js';
+import type { CapacityResults } from './capacity-figures.js';
 
 /** The server side of one scenario, from the server process itself. */
 export interface ServerMeasure {
@@ -154,6 +155,8 @@ export interface BenchResults {
   cluster?: ClusterResults;
   adapters?: AdapterResults;
   floorPairs?: FloorPairResults;
+  /** Slow streams held open (`--capacity-only`, or part of a full run; `--no-capacity` skips it). */
+  capacity?: CapacityResults;
   /** Runs against real Groq (only with GROQ_API_KEY), kept apart from the simulated figures. */
   groq?: ScenarioEntry[];
 }

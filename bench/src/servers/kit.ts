@@ -22,6 +22,8 @@ export interface KitServerOptions {
   redisUrl?: string;
   /** The framework the kit is mounted in (default Koa, as the reference server). */
   adapter?: KitAdapter;
+  /** Groq at this base URL with this key (the capacity scenario's fake Groq), serving `openai/gpt-oss-20b`. */
+  upstream?: { baseUrl: string; apiKey: string };
 }
 
 // Ended runs are kept 15 s: memory measures open streams, not the history of the whole bench.
@@ -57,7 +59,15 @@ async function runsBackend(
 export async function startKitServer(options: KitServerOptions = {}): Promise<BenchServer> {
   const kit = createChatKit({
     ...(await runsBackend(options.redisUrl)),
-    provider: options.groq ? createGroqProvider({ apiKey: process.env.GROQ_API_KEY ?? '' }) : createSimulatedProvider(),
+    provider: options.upstream
+      ? createGroqProvider({
+          apiKey: options.upstream.apiKey,
+          baseURL: options.upstream.baseUrl,
+          models: ['openai/gpt-oss-20b'],
+        })
+      : options.groq
+        ? createGroqProvider({ apiKey: process.env.GROQ_API_KEY ?? '' })
+        : createSimulatedProvider(),
     metrics: options.metrics ?? true,
     disconnectGraceMs: 2_000,
   });
