@@ -1,5 +1,3 @@
-import { setMaxListeners } from 'node:events';
-
 /**
  * What a closing kit waits for before it closes connections: every HTTP response and WS follow still delivering a
  * run's events. Without it, a shutdown that ends the runs and then closes sockets cuts the last events of every stream
@@ -10,24 +8,27 @@ export interface Drain {
   readonly closing: boolean;
   /** Marks the start of the shutdown. */
   begin(): void;
-  /** Aborted when the kit stops waiting: deliveries still open end now (streams without their terminal event, so the
-   *  client resumes elsewhere; long polls answer what they have). */
-  readonly signal: AbortSignal;
+  /**
+   * Calls `callback` when the kit stops waiting (at once if it has): deliveries still open end then (streams without
+   * their terminal event, so the client resumes elsewhere; long polls answer what they have). Returns a function that
+   * stops listening. A set of callbacks, not an AbortSignal's listeners: every open stream registers one, and an
+   * EventTarget keeps a listener record of its own per registration and removes it by a linear search.
+   */
+  onAbort(callback: () => void): () => void;
   /** Counts `delivery` as in flight until it settles. */
   track(delivery: Promise<unknown>): void;
   /** How many deliveries are in flight. */
   readonly size: number;
   /** Resolves once nothing tracked is in flight (including what was tracked meanwhile), or after `timeoutMs`. */
   settled(timeoutMs: number): Promise<void>;
-  /** Aborts {@link Drain.signal}. */
+  /** Stops waiting: calls every {@link Drain.onAbort} callback. */
   abort(): void;
 }
 
 /** Creates a {@link Drain}. */
 export function createDrain(): Drain {
-  const controller = new AbortController();
-  // Every open stream and held poll listens to it (and stops listening when it ends): thousands at once are normal.
-  setMaxListeners(0, controller.signal);
+  const callbacks = new Set<() => void>();
+  let aborted = false;
   const inFlight = new Set<Promise<unknown>>();
   let idle: (() => void) | undefined;
   let closing = false;
@@ -38,7 +39,16 @@ export function createDrain(): Drain {
     begin() {
       closing = true;
     },
-    signal: controller.signal,
+    onAbort(callback) {
+      if (aborted) {
+        callback();
+        return noop;
+      }
+      // A wrapper of its own, so the same callback registered twice is two registrations.
+      const entry = (): void => callback();
+      callbacks.add(entry);
+      return () => callbacks.delete(entry);
+    },
     track(delivery) {
       // One reaction, not a then() and a finally(): a stream is tracked for as long as it is open.
       const forget = (): void => {
@@ -61,18 +71,14 @@ export function createDrain(): Drain {
       idle = undefined;
       clearTimeout(timer);
     },
-    abort: () => controller.abort(),
+    abort() {
+      if (aborted) return;
+      aborted = true;
+      const pending = [...callbacks];
+      callbacks.clear();
+      for (const callback of pending) callback();
+    },
   };
-}
-
-/** Calls `onAbort` when `signal` aborts (at once if it has); returns a function that stops listening. */
-export function onAbort(signal: AbortSignal, onAbort: () => void): () => void {
-  if (signal.aborted) {
-    onAbort();
-    return noop;
-  }
-  signal.addEventListener('abort', onAbort, { once: true });
-  return () => signal.removeEventListener('abort', onAbort);
 }
 
 function noop(): void {}

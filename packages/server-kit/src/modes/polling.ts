@@ -47,7 +47,7 @@ export async function respondSnapshot(request: KitRequest, context: KitContext, 
   if (waitMs > 0 && !isFinalStatus(snapshot.status)) {
     const newer = after ?? snapshot.last_seq;
     const until = performance.now() + waitMs;
-    const { signal, release } = connectionSignal(request, drain.signal);
+    const { signal, release } = connectionSignal(request, drain);
     // A streaming run read by polls (a client that switched transports) keeps a reader while a poll waits.
     const releaseReader = snapshot.mode === 'sse' || snapshot.mode === 'ws' ? engine.attachReader(id) : undefined;
     request.timing.pause();

@@ -47,7 +47,7 @@ function stream(request: KitRequest, context: KitContext, id: string, after: num
     status: 200,
     headers: {},
     async stream(sink) {
-      const { signal, release } = connectionSignal(request, context.drain.signal);
+      const { signal, release } = connectionSignal(request, context.drain);
       context.streams.set(sink, 'sse');
       try {
         await pumpEvents(context.engine.follow(id, after, requestPrincipal(request), signal), sink, context.pump);

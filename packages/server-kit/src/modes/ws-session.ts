@@ -4,7 +4,6 @@ import type { WebSocket } from 'ws';
 import { ChatError } from '../chat-error.js';
 import type { KitContext } from '../kit-context.js';
 import type { Principal } from '../principal.js';
-import { onAbort } from '../drain.js';
 import { pumpEvents, type EventSink } from '../stream-pump.js';
 
 /** Serves one socket: any number of runs at once, each followed with its own AbortController. */
@@ -26,7 +25,7 @@ export function serveSocket(ws: WebSocket, principal: Principal, context: KitCon
     follows.set(id, controller);
     // A closing kit waits for this follow (through its terminal event) before it closes the socket, unless it stops
     // waiting first: then the follow ends here and the client resumes elsewhere.
-    const unlink = onAbort(context.drain.signal, () => controller.abort());
+    const unlink = context.drain.onAbort(() => controller.abort());
     try {
       await pumpEvents(engine.follow(id, after, principal, controller.signal), sink, context.pump);
     } catch (error) {
