@@ -1,43 +1,13 @@
 import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChatError } from '../src/index.js';
-import { createRedisRunStore, type RedisRunStore, type RedisRunStoreOptions } from '../src/redis.js';
-import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
+import { createRedisRunStore } from '../src/redis.js';
+import { startRedisServer } from './helpers/redis-server.js';
+import { useRedisStores } from './helpers/redis-stores.js';
 import { done, info, start, token } from './helpers/run-events.js';
 
-let redis: TestRedis;
-let admin: Redis;
-const stores: RedisRunStore[] = [];
-let prefixCount = 0;
-let prefix = '';
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
-  admin.disconnect();
-  await redis.stop();
-});
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
-
-/** Two or more "instances": stores with their own connections, sharing one Redis and one prefix per test. */
-function open(options: Partial<RedisRunStoreOptions> = {}): RedisRunStore {
-  const store = createRedisRunStore({ url: redis.url, prefix, ...options });
-  stores.push(store);
-  return store;
-}
-function fresh(): void {
-  prefix = `t${++prefixCount}:`;
-}
-
-async function begin(store: RedisRunStore, id: string): Promise<void> {
-  expect(await store.create(info(id))).toEqual({ created: true });
-  await store.append(start(id));
-  expect(await store.claim(id)).toBe(true);
-}
+const fixture = useRedisStores('t');
+const { open, fresh, begin } = fixture;
 
 describe('redis run store', () => {
   it('keeps state and events in seq order, readable from another instance', async () => {
@@ -69,7 +39,7 @@ describe('redis run store', () => {
     const reaper = open({ leaseMs: 300 });
     await begin(writer, 'm1');
     await writer.append(token('m1', 1, 'mine'));
-    await admin.config('RESETSTAT');
+    await fixture.admin.config('RESETSTAT');
     expect(await writer.read('m1', 0)).toEqual([token('m1', 1, 'mine')]);
     expect(await writer.get('m1')).toMatchObject({
       status: 'processing',
@@ -78,7 +48,7 @@ describe('redis run store', () => {
       info: info('m1'),
     });
     await writer.waitForEvents('m1', 0, { timeoutMs: 5_000 });
-    const stats = await admin.info('commandstats');
+    const stats = await fixture.admin.info('commandstats');
     expect(stats).not.toMatch(/cmdstat_(xrange|hgetall|hmget|get):/);
     // Events from before the claim are not mirrored: Redis answers those.
     expect((await writer.read('m1', -1))?.map((event) => event.seq)).toEqual([0, 1]);
@@ -88,7 +58,7 @@ describe('redis run store', () => {
     // The writer's lease runs out (as after a long pause) and the other instance ends its run. (A renewal of the
     // writer's landing between the two steps would save the run: set the deadline again until it is reaped.)
     while (!(await reaper.get('m1'))?.terminal) {
-      await admin.zadd(`${prefix}instances`, 0, writer.instanceId);
+      await fixture.admin.zadd(`${fixture.prefix}instances`, 0, writer.instanceId);
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     await waited;
@@ -162,9 +132,9 @@ describe('redis run store', () => {
 
   it('ends the runs of an instance that stopped renewing its lease with a retryable interrupted', async () => {
     fresh();
-    const client = new Redis(redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
+    const client = new Redis(fixture.redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => null });
     client.on('error', () => {});
-    const dying = createRedisRunStore({ client, prefix, leaseMs: 300 });
+    const dying = createRedisRunStore({ client, prefix: fixture.prefix, leaseMs: 300 });
     const survivor = open({ leaseMs: 300 });
     await begin(dying, 'd1');
     await dying.append(token('d1', 1, 'partial'));
@@ -186,15 +156,17 @@ describe('redis run store', () => {
     const busy = open({ leaseMs: 30_000 });
     const reaper = open({ leaseMs: 300 });
     await begin(busy, 'b1');
-    const [seconds, micros] = await admin.time();
+    const [seconds, micros] = await fixture.admin.time();
     const soon = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000) + 300;
-    await admin.zadd(`${prefix}instances`, soon, busy.instanceId);
+    await fixture.admin.zadd(`${fixture.prefix}instances`, soon, busy.instanceId);
     for (let seq = 1; seq <= 15; seq++) {
       await busy.append(token('b1', seq, 'x'));
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(await reaper.get('b1')).toMatchObject({ status: 'processing', last_seq: 15 });
-    expect(Number(await admin.zscore(`${prefix}instances`, busy.instanceId))).toBeGreaterThan(soon + 20_000);
+    expect(Number(await fixture.admin.zscore(`${fixture.prefix}instances`, busy.instanceId))).toBeGreaterThan(
+      soon + 20_000,
+    );
   });
 
   it('expires every key of an ended run after the TTL and caps event streams', async () => {
@@ -204,13 +176,13 @@ describe('redis run store', () => {
     await a.append(start('e1'));
     await a.claim('e1');
     for (let seq = 1; seq <= 400; seq++) await a.append(token('e1', seq, 'x'));
-    expect(await admin.xlen(a.keys.events('e1'))).toBeLessThan(250);
+    expect(await fixture.admin.xlen(a.keys.events('e1'))).toBeLessThan(250);
     expect((await a.get('e1'))?.partial).toHaveLength(400);
     await a.append(done('e1', 401));
     await a.close();
-    stores.splice(0);
+    fixture.stores.splice(0);
     await new Promise((resolve) => setTimeout(resolve, 600));
-    expect(await admin.keys(`${prefix}*`)).toEqual([]);
+    expect(await fixture.admin.keys(`${fixture.prefix}*`)).toEqual([]);
   });
 
   it('answers ping, and fails with a retryable 503 error while Redis is away', async () => {
@@ -218,8 +190,8 @@ describe('redis run store', () => {
     const a = open();
     await a.ping();
     const other = await startRedisServer();
-    const b = createRedisRunStore({ url: other.url, prefix });
-    stores.push(b);
+    const b = createRedisRunStore({ url: other.url, prefix: fixture.prefix });
+    fixture.stores.push(b);
     await b.ping();
     await other.stop();
     const failure = await b.get('x').catch((error: unknown) => error);

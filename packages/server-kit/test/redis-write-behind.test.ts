@@ -1,46 +1,15 @@
 import type { RunEvent } from '@chatwire/protocol';
-import { Redis } from 'ioredis';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ChatError } from '../src/index.js';
-import { createRedisRunStore, type RedisRunStore, type RedisRunStoreOptions } from '../src/redis.js';
-import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
+import { useRedisStores } from './helpers/redis-stores.js';
 import { done, info, start, token } from './helpers/run-events.js';
 
 // The store's write-behind window (several appends of several runs in one script call), through a real redis-server.
 // Windows far longer than any test: a batch that is not sent when it must be hangs the test instead of passing it.
 const FOREVER = 600_000;
 
-let redis: TestRedis;
-let admin: Redis;
-const stores: RedisRunStore[] = [];
-let prefixCount = 0;
-let prefix = '';
-
-beforeAll(async () => {
-  redis = await startRedisServer();
-  admin = new Redis(redis.url);
-});
-afterAll(async () => {
-  admin.disconnect();
-  await redis.stop();
-});
-afterEach(async () => {
-  await Promise.all(stores.splice(0).map((store) => store.close()));
-});
-
-function open(options: Partial<RedisRunStoreOptions> = {}): RedisRunStore {
-  const store = createRedisRunStore({ url: redis.url, prefix, ...options });
-  stores.push(store);
-  return store;
-}
-function fresh(): void {
-  prefix = `wb${++prefixCount}:`;
-}
-async function begin(store: RedisRunStore, id: string): Promise<void> {
-  expect(await store.create(info(id))).toEqual({ created: true });
-  await store.append(start(id));
-  expect(await store.claim(id)).toBe(true);
-}
+const fixture = useRedisStores('wb');
+const { open, fresh, begin } = fixture;
 const seqs = (events: RunEvent[] | undefined) => events?.map((event) => event.seq);
 const cancelled = (id: string, seq: number): RunEvent => ({
   id,
@@ -103,7 +72,7 @@ describe('redis run store write-behind', () => {
     const late = [1, 2].map((seq) => writer.append(token('l1', seq, 'late')).catch((error: unknown) => error));
     // The writer's lease runs out while its tokens wait (as in a long pause), and another instance ends its runs.
     while (!(await reaper.get('l1'))?.terminal) {
-      await admin.zadd(`${prefix}instances`, 0, writer.instanceId);
+      await fixture.admin.zadd(`${fixture.prefix}instances`, 0, writer.instanceId);
       await new Promise((resolve) => setTimeout(resolve, 150));
     }
     // Anything urgent sends the waiting batch: here the start of another run.
