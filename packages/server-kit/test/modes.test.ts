@@ -5,11 +5,13 @@ import { nextFrame, openSocket, post, rawChat, readSse, textOf } from './helpers
 import { startKit, type TestServer } from './helpers/start-kit.js';
 
 const slowProfile = { tokensPerSecond: 400, firstTokenMs: { min: 5, max: 5 }, burstIntervalMs: 10 };
+// A model that thinks for 3 s before its first token.
+const lateProfile = { tokensPerSecond: 400, firstTokenMs: { min: 3000, max: 3000 }, burstIntervalMs: 10 };
 let server: TestServer;
 
 beforeAll(async () => {
   server = await startKit({
-    provider: createSimulatedProvider({ defaultModel: 'sim/instant', profiles: { 'sim/slow': slowProfile } }),
+    provider: createSimulatedProvider({ defaultModel: 'sim/instant', profiles: { 'sim/slow': slowProfile, 'sim/late': lateProfile } }),
   });
 });
 afterAll(() => server.close());
@@ -36,6 +38,25 @@ describe('SSE resume', () => {
     expect(all.map((event) => event.seq)).toEqual(all.map((_, index) => index));
     expect(textOf(all)).toBe(reference.text);
     expect(all.at(-1)?.type).toBe('done');
+  });
+
+  it('opens a stream with nothing to send yet at once (headers before the first event), then streams on', async () => {
+    // The headers go out with the first events when there are any in the turn the stream opens; when there are none
+    // (a resume at the tail of a run still waiting for its model), they must still go out on their own.
+    const first = await readSse(
+      await post(`${server.url}/api/sse/chat`, JSON.stringify({ ...question, model: 'sim/late' })),
+      (event) => event.seq >= 0,
+    );
+    const { id } = first[0] as RunEvent;
+    const response = await fetch(`${server.url}/api/sse/chat/${id}`, { headers: { 'Last-Event-ID': '0' } });
+    expect(response.status).toBe(200);
+    expect(response.headers.get('content-type')).toContain('text/event-stream');
+    // The response opened while the model had not produced a token yet.
+    const snapshot = (await (await fetch(`${server.url}/api/async/status/${id}`)).json()) as RunSnapshot;
+    expect(snapshot.last_seq).toBe(0);
+    const rest = await readSse(response);
+    expect(rest[0]?.seq).toBe(1);
+    expect(rest.at(-1)?.type).toBe('done');
   });
 
   it('replays a finished run from ?after= and from the start', async () => {

@@ -24,12 +24,18 @@ export function createSseWriter(res: ServerResponse, options: SseWriterOptions =
   return new NodeSseWriter(res, options);
 }
 
+function flushHeadersIfIdle(writer: NodeSseWriter): void {
+  writer.flushHeadersIfIdle();
+}
+
 /**
  * A class, not an object literal: a literal with getters is a dictionary-mode object of about 800 bytes, and there is
  * one per open stream.
  */
 class NodeSseWriter implements SseWriter {
   private isClosed = false;
+  /** Whether anything was written (the headers went with it); `res.headersSent` is true from `writeHead` on. */
+  private wrote = false;
   private readonly heartbeat: NodeJS.Timeout;
   private readonly highWaterBytes: number | undefined;
 
@@ -47,7 +53,10 @@ class NodeSseWriter implements SseWriter {
     });
     // Nagle would hold small token writes back; the first bytes must leave at once.
     res.socket?.setNoDelay(true);
-    res.flushHeaders();
+    // The headers leave with the first events, in one write, when they are ready in this turn (a new run's `start`,
+    // a resume's backlog); otherwise on their own right after it, so the client sees the stream open while it waits.
+    // A write of their own for every stream was 2.7% of the kit's SSE CPU at c=10 and c=100 on the zero-delay model.
+    setImmediate(flushHeadersIfIdle, this);
     this.heartbeat = setInterval(() => {
       // A backed-up stream needs no heartbeat, and must not grow its buffer with one.
       if (!this.isClosed && !res.writableNeedDrain) res.write(formatSseComment('heartbeat'));
@@ -60,6 +69,7 @@ class NodeSseWriter implements SseWriter {
     if (this.isClosed) return false;
     let text = '';
     for (const event of events) text += formatSseEvent(event);
+    this.wrote = true;
     const ready = this.res.write(text);
     return this.highWaterBytes === undefined ? ready : this.res.writableLength <= this.highWaterBytes;
   }
@@ -95,6 +105,13 @@ class NodeSseWriter implements SseWriter {
     if (this.isClosed) return;
     this.onClose();
     this.res.end();
+  }
+
+  /** Sends the headers on their own when nothing was written in the turn the stream opened. */
+  flushHeadersIfIdle(): void {
+    if (this.wrote || this.isClosed) return;
+    this.wrote = true;
+    this.res.flushHeaders();
   }
 
   private onClose(): void {
