@@ -182,14 +182,14 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       if (closing) throw new ChatError('overloaded', 'the server is shutting down; retry', { retryAfterMs: 1000 });
       if (signal?.aborted) throw new ChatError('cancelled', 'the request was aborted');
       const model = await resolveModel(request.model);
-      const fingerprint = createHash('sha256')
-        .update(JSON.stringify({ ...request, model }))
-        .digest('base64url');
+      // Only a request with an idempotency key is compared with the one that created its run.
       const claim =
-        idempotencyKey === undefined ? undefined : { key: `${principal.id}:${idempotencyKey}`, fingerprint };
+        idempotencyKey === undefined
+          ? undefined
+          : { key: `${principal.id}:${idempotencyKey}`, fingerprint: fingerprintOf({ ...request, model }) };
       if (claim) {
         const holder = await store.findIdempotent(claim.key);
-        if (holder) return attach(holder, fingerprint);
+        if (holder) return attach(holder, claim.fingerprint);
       }
       const id = createRunId();
       const release = await limits.admit(principal, id);
@@ -199,7 +199,8 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
         const result = await store.create(info, claim);
         if (!result.created) {
           release();
-          return await attach(result, fingerprint);
+          // Not created: the store found the claim's key taken, so there is a claim.
+          return await attach(result, claim?.fingerprint ?? '');
         }
         const start: RunEvent = { id, seq: 0, type: 'start', model, created_at };
         if (requestId !== undefined) start.request_id = requestId;
@@ -304,4 +305,9 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
  */
 function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
+}
+
+/** What identifies a request's content, to tell a retry (same key, same request) from a key reused for another. */
+function fingerprintOf(request: NormalizedChatRequest): string {
+  return createHash('sha256').update(JSON.stringify(request)).digest('base64url');
 }
