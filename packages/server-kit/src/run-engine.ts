@@ -20,7 +20,9 @@ import type { RunInfo, RunState, RunStore } from './store.js';
 
 export type { RunObserver, RunSummary } from './run-driver.js';
 
-const FOLLOW_BATCH = 512;
+// At most this many events per batch a follower sends: a connection backs up by its high-water mark plus one batch
+// (about 8 KB of SSE here), whatever a busy machine let pile up between two reads. A model's burst is smaller.
+const FOLLOW_BATCH = 64;
 
 /** Options of {@link createRunEngine}. */
 export interface RunEngineOptions {
