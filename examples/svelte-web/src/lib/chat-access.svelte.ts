@@ -78,12 +78,14 @@ export class ChatAccess {
     void reply.follow(start(client)).then(async () => {
       if (reply.status !== 'error') return;
       const failure = { code: reply.errorCode, mode: reply.mode, started: reply.runId !== undefined };
+      const sdkMessage = reply.error;
+      reply.error = this.checking(failure) ?? sdkMessage;
       const problem = await this.askForKeyAfter(failure, client, () => {
         if (!wanted()) return;
         reply.reset();
         this.follow(reply, start, wanted);
       });
-      if (problem !== undefined) reply.error = problem;
+      if (reply.status === 'error') reply.error = problem ?? sdkMessage;
     });
   }
 
@@ -97,6 +99,15 @@ export class ChatAccess {
     const problem = this.hasKey ? 'the server refused the API key' : 'the server needs an API key';
     this.askForKey(client, retry);
     return problem;
+  }
+
+  /**
+   * What to show while {@link askForKeyAfter} looks into `failure`, when that takes a request to the server (a ws chat
+   * that could not connect): the SDK's "could not connect" would be wrong for a server that only wants a key.
+   * `undefined` when the SDK's message can stay until the answer.
+   */
+  checking(failure: ChatFailure): string | undefined {
+    return needsLook(failure) ? 'could not connect; checking whether the server needs an API key…' : undefined;
   }
 
   /**
@@ -151,7 +162,7 @@ export class ChatAccess {
    */
   async #refusedForKey(failure: ChatFailure, client: ChatClient): Promise<boolean> {
     if (failure.code === 'unauthorized') return true;
-    if (failure.code !== 'network' || failure.mode !== 'ws' || failure.started) return false;
+    if (!needsLook(failure)) return false;
     try {
       await client.models();
       return false;
@@ -159,6 +170,11 @@ export class ChatAccess {
       return isChatError(error) && error.code === 'unauthorized';
     }
   }
+}
+
+/** A ws chat that never connected: a refused upgrade for want of a key looks the same to a browser. */
+function needsLook(failure: ChatFailure): boolean {
+  return failure.code === 'network' && failure.mode === 'ws' && !failure.started;
 }
 
 function currentClientOf(access: ChatAccess): ChatClient {
