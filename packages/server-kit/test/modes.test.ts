@@ -11,7 +11,10 @@ let server: TestServer;
 
 beforeAll(async () => {
   server = await startKit({
-    provider: createSimulatedProvider({ defaultModel: 'sim/instant', profiles: { 'sim/slow': slowProfile, 'sim/late': lateProfile } }),
+    provider: createSimulatedProvider({
+      defaultModel: 'sim/instant',
+      profiles: { 'sim/slow': slowProfile, 'sim/late': lateProfile },
+    }),
   });
 });
 afterAll(() => server.close());
