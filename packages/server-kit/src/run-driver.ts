@@ -8,7 +8,7 @@ import {
 } from '@chatwire/protocol';
 import { ChatError } from './chat-error.js';
 import type { Provider } from './provider.js';
-import type { RunInfo, RunStore } from './store.js';
+import { appendsNow, type AppendFunction, type RunInfo, type RunStore } from './store.js';
 
 /** What a run did, told to a {@link RunObserver} when it ends. */
 export interface RunSummary {
@@ -52,19 +52,26 @@ export async function driveRun(
   let firstTokenMs: number | undefined;
   let terminal: DoneEvent | ErrorEvent | undefined;
   let storeFailed = false;
-  // One event at a time, in seq order: every write goes through here, and none overlaps another.
-  const write = async (event: RunEvent) => {
-    try {
-      await store.append(event);
-    } catch (error) {
-      storeFailed = true;
-      throw error;
-    }
+  // What follows a stored event: the first token's time, the terminal event.
+  const wrote = (event: RunEvent) => {
     if (event.type === 'token' && firstTokenMs === undefined) {
       firstTokenMs = performance.now() - started;
       observer?.firstToken?.(info, firstTokenMs);
     }
     if (isTerminalEvent(event)) terminal = event;
+  };
+  const storeError = (error: unknown): never => {
+    storeFailed = true;
+    throw error;
+  };
+  // One event at a time, in seq order: every write goes through here or through writeTokens, and none overlaps another.
+  const write = async (event: RunEvent) => {
+    try {
+      await store.append(event);
+    } catch (error) {
+      storeError(error);
+    }
+    wrote(event);
   };
   const emit = (body: RunEventBody) => write({ id, seq: ++seq, ...body } as RunEvent);
   // The model is read at its own pace, never waiting for the store: tokens that arrive while a write is in flight
@@ -72,13 +79,21 @@ export async function driveRun(
   // the stream down. An in-process store answers at once, and every token stays its own event.
   let pending = '';
   let writer: Promise<void> | undefined;
+  // Taken once per run (a store seen through the metrics proxy would run its trap on every token otherwise).
+  const appendNow = (store.append as AppendFunction)[appendsNow];
   const writeTokens = async () => {
     try {
       while (pending !== '') {
-        const text = pending;
+        const event: RunEvent = { id, seq: ++seq, type: 'token', text: pending };
         pending = '';
-        // Built whole rather than spread from a body: the store keeps one of these per token for the run's life.
-        await write({ id, seq: ++seq, type: 'token', text });
+        // `write` inlined: one async call fewer per token (and an in-process store answers every append with the same
+        // resolved promise, so a token costs this function's promise alone).
+        try {
+          await store.append(event);
+        } catch (error) {
+          storeError(error);
+        }
+        wrote(event);
       }
     } catch (error) {
       // The store failed under the run: stop paying for tokens that cannot be kept.
@@ -111,6 +126,21 @@ export async function driveRun(
       if (chunk.type === 'token') {
         if (chunk.text === '') continue;
         tokens += 1;
+        if (appendNow !== undefined && writer === undefined) {
+          // An in-process store: the token is stored before the next one is read, with no promise for it.
+          const event: RunEvent = { id, seq: ++seq, type: 'token', text: chunk.text };
+          try {
+            appendNow(event);
+          } catch (error) {
+            // Not stored: its seq goes to the error event that ends the run, if the store takes that.
+            seq -= 1;
+            storeFailed = true;
+            controller.abort(ChatError.from(error, 'upstream_error'));
+            break;
+          }
+          if (firstTokenMs === undefined) wrote(event);
+          continue;
+        }
         pending += chunk.text;
         writer ??= writeTokens();
       } else {

@@ -87,3 +87,14 @@ export interface RunStore {
   /** Releases timers and connections. */
   close(): Promise<void>;
 }
+
+/**
+ * Marks a store's `append` that can also store an event before returning, as an in-process store can: the engine then
+ * writes a run's tokens without a promise each. That variant throws, having stored nothing, when it fails. It sits on
+ * the function, not the store, so a store that wraps `append` (`{ ...store, append }`) drops it with the function it
+ * replaced, and every event goes through the wrapper.
+ */
+export const appendsNow: unique symbol = Symbol('chatwire.appendsNow');
+
+/** A store's `append`, and the synchronous variant it may carry under {@link appendsNow}. */
+export type AppendFunction = RunStore['append'] & { [appendsNow]?: (event: RunEvent) => void };

@@ -1,7 +1,16 @@
 import { isTerminalEvent, type RunEvent } from '@chatwire/protocol';
 import { ChatError } from '../chat-error.js';
 import { statusAfter } from '../run-status.js';
-import type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from '../store.js';
+import {
+  appendsNow,
+  type AppendFunction,
+  type CreateResult,
+  type IdempotencyClaim,
+  type RunInfo,
+  type RunState,
+  type RunStore,
+  type WaitOptions,
+} from '../store.js';
 import { Waiters, waitForWake } from './waiters.js';
 
 /** Options of {@link createMemoryRunStore}. */
@@ -96,6 +105,34 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
     }
   }
 
+  // Not `async`: an append is one per token, and an async function allocates a promise per call.
+  const append: AppendFunction = (event) => {
+    try {
+      appendNow(event);
+      return APPENDED;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  };
+  append[appendsNow] = appendNow;
+
+  function appendNow(event: RunEvent): void {
+    const entry = live(event.id);
+    if (!entry) throw new ChatError('not_found', 'unknown run');
+    const { state } = entry;
+    if (state.terminal) throw new ChatError('internal', 'the run has already ended');
+    if (event.seq !== state.last_seq + 1) throw new ChatError('internal', `out-of-order seq ${event.seq}`);
+    entry.events.push(event.type === 'token' ? event.text : event);
+    state.last_seq = event.seq;
+    state.status = statusAfter(state.status, event);
+    if (isTerminalEvent(event)) {
+      state.terminal = event;
+      entry.expiresAt = now() + ttlMs;
+      entry.cancelListeners.clear();
+    }
+    wake(entry);
+  }
+
   return {
     async create(info: RunInfo, idempotency?: IdempotencyClaim): Promise<CreateResult> {
       if (runs.has(info.id)) throw new ChatError('internal', 'duplicate run id');
@@ -125,22 +162,7 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
       return holderOf(key);
     },
 
-    async append(event: RunEvent) {
-      const entry = live(event.id);
-      if (!entry) throw new ChatError('not_found', 'unknown run');
-      const { state } = entry;
-      if (state.terminal) throw new ChatError('internal', 'the run has already ended');
-      if (event.seq !== state.last_seq + 1) throw new ChatError('internal', `out-of-order seq ${event.seq}`);
-      entry.events.push(event.type === 'token' ? event.text : event);
-      state.last_seq = event.seq;
-      state.status = statusAfter(state.status, event);
-      if (isTerminalEvent(event)) {
-        state.terminal = event;
-        entry.expiresAt = now() + ttlMs;
-        entry.cancelListeners.clear();
-      }
-      wake(entry);
-    },
+    append,
 
     async get(id: string) {
       const entry = live(id);
@@ -200,6 +222,9 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
     },
   };
 }
+
+/** What every successful append answers. */
+const APPENDED: Promise<void> = Promise.resolve();
 
 /** Appends the text of the tokens stored since the last call to `state.partial`, as one piece. */
 function foldPartial(entry: Entry): void {
