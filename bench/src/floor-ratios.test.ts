@@ -11,7 +11,12 @@ function entry(
   pair: TargetId,
   round: number,
   scenario: 'cpu' | 'ttft',
-  { cpuMs = 100, ttft = 1, errors = 0 }: { cpuMs?: number; ttft?: number; errors?: number },
+  {
+    cpuMs = 100,
+    ttft = 1,
+    errors = 0,
+    minorGcs,
+  }: { cpuMs?: number; ttft?: number; errors?: number; minorGcs?: number },
 ): FloorPairEntry {
   return {
     target,
@@ -39,6 +44,7 @@ function entry(
       peakStreams: 0,
       peakConnections: 0,
       wire: { requests: 10, connections: 1, bytesIn: 0, bytesOut: 0 },
+      ...(minorGcs === undefined ? {} : { gc: { minor: minorGcs, major: 0, pauseMs: 0 } }),
     },
   };
 }
@@ -98,5 +104,28 @@ describe('floorPairCosts', () => {
     expect(ws?.ttftDelta).toMatchObject({ median: 1, count: 1 });
     expect(ws?.cpuPer1k.kit.count).toBe(2);
     expect(ws?.errors).toBe(3);
+  });
+
+  it('compares young collections per token within a round, and leaves them out for runs that did not count them', () => {
+    const counted = [
+      [0, 30, 20],
+      [1, 60, 50],
+      [2, 26, 20],
+    ].flatMap(([round, kitGcs, floorGcs]) => [
+      entry('kit-sse', 'kit-sse', round as number, 'cpu', { minorGcs: kitGcs as number }),
+      entry('bare-sse', 'kit-sse', round as number, 'cpu', { minorGcs: floorGcs as number }),
+      entry('kit-sse', 'kit-sse', round as number, 'ttft', {}),
+      entry('bare-sse', 'kit-sse', round as number, 'ttft', {}),
+    ]);
+    const [sse] = floorPairCosts(results(counted));
+    expect(sse?.gcRatio?.median).toBeCloseTo(1.3);
+    expect(sse?.gcRatio?.min).toBeCloseTo(1.2);
+    expect(sse?.gcRatio?.max).toBeCloseTo(1.5);
+    const uncounted = counted.map(({ server, ...rest }): FloorPairEntry => {
+      if (!server) return rest;
+      const { gc: _gc, ...before } = server;
+      return { ...rest, server: before };
+    });
+    expect(floorPairCosts(results(uncounted))[0]?.gcRatio).toBeUndefined();
   });
 });

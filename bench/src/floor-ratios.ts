@@ -14,12 +14,20 @@ export interface FloorPairCost {
   ttftP50: { kit: Spread; floor: Spread };
   /** Kit − floor TTFT p50 within each round, ms. */
   ttftDelta: Spread;
+  /**
+   * Kit ÷ floor young-generation collections per token within each round of the CPU scenario: how their allocation
+   * per token compares, with less noise than CPU time. Absent for runs that did not count collections.
+   */
+  gcRatio?: Spread;
   /** Failed chats over all rounds, both sides. */
   errors: number;
 }
 
 const cpuPer1k = (entry: FloorPairEntry): number | undefined =>
   entry.server && entry.load.tokens > 0 ? (entry.server.cpuMs / entry.load.tokens) * 1000 : undefined;
+
+const minorGcPer1k = (entry: FloorPairEntry): number | undefined =>
+  entry.server?.gc && entry.load.tokens > 0 ? (entry.server.gc.minor / entry.load.tokens) * 1000 : undefined;
 
 const ttftP50 = (entry: FloorPairEntry): number | undefined =>
   entry.load.ttftMs.count > 0 ? entry.load.ttftMs.p50 : undefined;
@@ -53,6 +61,7 @@ export function floorPairCosts(results: FloorPairResults): FloorPairCost[] {
     const ttft = within('ttft', ttftP50);
     const cpuRatio = spreadOf(cpu.paired.flatMap(([a, b]) => (b > 0 ? [a / b] : [])));
     const ttftDelta = spreadOf(ttft.paired.map(([a, b]) => a - b));
+    const gcRatio = spreadOf(within('cpu', minorGcPer1k).paired.flatMap(([a, b]) => (b > 0 ? [a / b] : [])));
     if (!cpu.kit || !cpu.floor || !ttft.kit || !ttft.floor || !cpuRatio || !ttftDelta) return [];
     return [
       {
@@ -62,6 +71,7 @@ export function floorPairCosts(results: FloorPairResults): FloorPairCost[] {
         cpuRatio,
         ttftP50: { kit: ttft.kit, floor: ttft.floor },
         ttftDelta,
+        ...(gcRatio ? { gcRatio } : {}),
         errors: mine.reduce((sum, entry) => sum + entry.load.errors, 0),
       },
     ];

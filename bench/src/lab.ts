@@ -107,6 +107,11 @@ function serverMeasure(before: ServerSample, after: ServerSample): ServerMeasure
     peakStreams: after.peakStreams,
     peakConnections: after.peakConnections,
     wire: wireDelta(before.wire, after.wire),
+    gc: {
+      minor: after.gc.minor - before.gc.minor,
+      major: after.gc.major - before.gc.major,
+      pauseMs: after.gc.pauseMs - before.gc.pauseMs,
+    },
   };
 }
 

@@ -2,6 +2,7 @@ import type { KitAdapter } from './adapters.js';
 import type { MachineInfo } from './machine.js';
 import type { ScenarioResult } from './scenario.js';
 import type { WireCounts } from './wire-meter.js';
+import type { GcCounts } from './server-stats.js';
 import type { TargetId } from './targets.js';
 import type { Topology, TopologyId } from './cluster.js';
 import type { CapacityResults } from './capacity-figures.js';
@@ -16,6 +17,8 @@ export interface ServerMeasure {
   peakStreams: number;
   peakConnections: number;
   wire: WireCounts;
+  /** Garbage collections during the scenario (absent in results written before they were counted). */
+  gc?: GcCounts;
 }
 
 /** One measured scenario. */

@@ -24,6 +24,9 @@ function row(cost: FloorPairCost): string[] {
     `**${ratio(cpuRatio.median)}**${range(ratio(cpuRatio.min), ratio(cpuRatio.max), cpuRatio.count)}`,
     `${num(cost.ttftP50.kit.median, 2)} vs ${num(cost.ttftP50.floor.median, 2)}`,
     `**${ms(ttftDelta.median)}**${range(ms(ttftDelta.min), ms(ttftDelta.max), ttftDelta.count)}`,
+    cost.gcRatio
+      ? `${ratio(cost.gcRatio.median)}${range(ratio(cost.gcRatio.min), ratio(cost.gcRatio.max), cost.gcRatio.count)}`
+      : '–',
     cost.errors > 0 ? `${verdict.join(', ')}, **${cost.errors} errors**` : verdict.join(', '),
   ];
 }
@@ -45,7 +48,7 @@ export function floorPairSection(run: BenchResults | undefined, source: string |
   return [
     '### In pairs: CPU per token and time to first token',
     '',
-    `Each side runs in a server process of its own on the server core, for ${rounds}; a round measures the kit and its floor back to back (the kit first in one round, the floor first in the next), so each ratio and difference compares two scenarios seconds apart. CPU: server CPU ms per 1,000 tokens at c=${pairs.cpu.concurrency}, ${num(pairs.cpu.chats)} chats of ${run.settings.answerTokens} tokens on \`${pairs.model}\`. Time to first token: p50 of ${num(pairs.ttft.chats)} chats one at a time (the first includes the connection or socket set-up). Bold: the median over the rounds, lowest and highest in parentheses. The budget: ×${CPU_BUDGET} the floor's CPU per token and +${TTFT_BUDGET_MS} ms time to first token.`,
+    `Each side runs in a server process of its own on the server core, for ${rounds}; a round measures the kit and its floor back to back (the kit first in one round, the floor first in the next), so each ratio and difference compares two scenarios seconds apart. CPU: server CPU ms per 1,000 tokens at c=${pairs.cpu.concurrency}, ${num(pairs.cpu.chats)} chats of ${run.settings.answerTokens} tokens on \`${pairs.model}\`. Time to first token: p50 of ${num(pairs.ttft.chats)} chats one at a time (the first includes the connection or socket set-up). Bold: the median over the rounds, lowest and highest in parentheses. Young GCs: young-generation collections per token in the CPU scenario, kit ÷ floor within a round, which follows how much each allocates per token (– for runs that did not count them). The budget: ×${CPU_BUDGET} the floor's CPU per token and +${TTFT_BUDGET_MS} ms time to first token.`,
     '',
     `From ${source ? `\`${source}\`` : 'this run'}: \`${command}\` of ${when}, commit \`${run.machine.commit.slice(0, 12)}\`${run.machine.dirty ? ' (with uncommitted changes)' : ''}, Node ${run.machine.node}. Other processes used a median of ${num(noise.median, 2)} cores (worst ${num(noise.worst, 2)}) during its scenarios.`,
     '',
@@ -56,10 +59,11 @@ export function floorPairSection(run: BenchResults | undefined, source: string |
         'kit ÷ floor',
         'TTFT p50 ms, c=1 (kit vs floor)',
         'kit − floor',
+        'young GCs per token, kit ÷ floor',
         'verdict',
       ],
       costs.map(row),
-      ['l', 'r', 'r', 'r', 'r', 'l'],
+      ['l', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
     '',
   ];
