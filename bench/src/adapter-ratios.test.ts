@@ -3,8 +3,7 @@ import { adapterCosts, spreadOf } from './adapter-ratios.js';
 import type { KitAdapter } from './adapters.js';
 import type { AdapterEntry, AdapterResults } from './results.js';
 import type { TargetId } from './targets.js';
-
-const none = { count: 0, mean: 0, p50: 0, p95: 0, p99: 0, max: 0 };
+import { fakeScenarioEntry } from './testing/scenario-entry.js';
 
 /**
  * A scenario of `chats` chats of 100 tokens that cost the server `cpuMs`; a baseline (Koa) scenario names the adapter
@@ -18,34 +17,8 @@ function entry(
   pairedWith?: KitAdapter,
   chats = 10,
 ): AdapterEntry {
-  return {
-    target,
-    adapter,
-    round,
-    ...(pairedWith ? { pairedWith } : {}),
-    model: 'sim/instant',
-    concurrency: 50,
-    load: {
-      chats,
-      errors: 0,
-      errorSamples: [],
-      wallMs: 1000,
-      tokens: chats * 100,
-      ttftMs: none,
-      totalMs: none,
-      gapMs: none,
-      clientCpuMs: 0,
-      counters: {},
-    },
-    server: {
-      cpuMs,
-      rssBefore: 0,
-      peakRss: 0,
-      peakStreams: 0,
-      peakConnections: 0,
-      wire: { requests: chats * 2, bytesIn: 0, bytesOut: 0, connections: 1 },
-    },
-  };
+  const measured = fakeScenarioEntry({ target, chats, cpuMs, requests: chats * 2 });
+  return { ...measured, adapter, round, ...(pairedWith ? { pairedWith } : {}) };
 }
 
 const results = (entries: AdapterEntry[]): AdapterResults => ({

@@ -2,8 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { floorPairCosts } from './floor-ratios.js';
 import type { FloorPairEntry, FloorPairResults } from './results.js';
 import type { TargetId } from './targets.js';
-
-const summary = (p50: number, count = 10) => ({ count, mean: p50, p50, p95: p50, p99: p50, max: p50 });
+import { fakeScenarioEntry } from './testing/scenario-entry.js';
 
 /** A scenario of 10 chats of 100 tokens that cost the server `cpuMs`, with a TTFT p50 of `ttft` ms. */
 function entry(
@@ -18,35 +17,16 @@ function entry(
     minorGcs,
   }: { cpuMs?: number; ttft?: number; errors?: number; minorGcs?: number },
 ): FloorPairEntry {
-  return {
+  const gc = minorGcs === undefined ? undefined : { minor: minorGcs, major: 0, pauseMs: 0 };
+  const measured = fakeScenarioEntry({
     target,
-    pair,
-    round,
-    scenario,
-    model: 'sim/instant',
     concurrency: scenario === 'cpu' ? 50 : 1,
-    load: {
-      chats: 10,
-      errors,
-      errorSamples: [],
-      wallMs: 1000,
-      tokens: 1000,
-      ttftMs: summary(ttft),
-      totalMs: summary(5),
-      gapMs: summary(0.1),
-      clientCpuMs: 0,
-      counters: {},
-    },
-    server: {
-      cpuMs,
-      rssBefore: 0,
-      peakRss: 0,
-      peakStreams: 0,
-      peakConnections: 0,
-      wire: { requests: 10, connections: 1, bytesIn: 0, bytesOut: 0 },
-      ...(minorGcs === undefined ? {} : { gc: { minor: minorGcs, major: 0, pauseMs: 0 } }),
-    },
-  };
+    cpuMs,
+    ttftMs: ttft,
+    errors,
+    ...(gc ? { gc } : {}),
+  });
+  return { ...measured, pair, round, scenario };
 }
 
 function results(entries: FloorPairEntry[]): FloorPairResults {

@@ -4,7 +4,7 @@ import { adapterById, BASELINE_ADAPTER, KIT_ADAPTERS } from '../adapters.js';
 import type { BenchResults } from '../results.js';
 import { targetById, type TargetId } from '../targets.js';
 import { num, ratio, table } from './format.js';
-import { noiseSummary } from './measured.js';
+import { noiseSummary, runOrigin } from './measured.js';
 import { derive } from './metrics.js';
 
 /** Adapters whose median CPU per token in some mode is above this many times Koa's are called out. */
@@ -41,12 +41,7 @@ export function adapterSection(run: BenchResults | undefined, source: string | u
   const get = (target: string, adapter: string) =>
     costs.find((cost) => cost.target === target && cost.adapter === adapter);
   const noise = noiseSummary(adapters.entries.map(derive));
-  const when = `${run.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
-  const command = run.quick
-    ? 'npm run bench -- --quick'
-    : source
-      ? 'npm run bench -- --adapters-only'
-      : 'npm run bench';
+  const { when, command } = runOrigin(run, source, 'adapters');
   const { machine } = run;
   const changes =
     machine.serverDirty === undefined

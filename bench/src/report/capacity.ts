@@ -1,3 +1,4 @@
+import { runOrigin } from './measured.js';
 import {
   CAPACITY_BASELINE,
   CAPACITY_GOAL,
@@ -42,12 +43,7 @@ export function capacitySection(run: BenchResults | undefined, source: string | 
   if (!run || !capacity || capacity.entries.length === 0) return [];
   const figures = capacityFigures(capacity);
   const servers = CAPACITY_SERVERS.filter((server) => figures.some((figure) => figure.server === server));
-  const when = `${run.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
-  const command = run.quick
-    ? 'npm run bench -- --quick'
-    : source
-      ? 'npm run bench -- --capacity-only'
-      : 'npm run bench';
+  const { when, command } = runOrigin(run, source, 'capacity');
   const dirty = run.machine.serverDirty ?? run.machine.dirty;
   const commit = `\`${run.machine.commit.slice(0, 12)}\`${dirty ? ' (with uncommitted changes)' : ''}`;
   const rows = servers.flatMap((server) =>

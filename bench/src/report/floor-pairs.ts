@@ -2,7 +2,7 @@ import { floorPairCosts, type FloorPairCost } from '../floor-ratios.js';
 import type { BenchResults } from '../results.js';
 import { targetById } from '../targets.js';
 import { num, ratio, table } from './format.js';
-import { noiseSummary } from './measured.js';
+import { noiseSummary, runOrigin } from './measured.js';
 import { derive } from './metrics.js';
 
 /** The budgets the kit holds itself to against the bare transports. */
@@ -42,8 +42,7 @@ export function floorPairSection(run: BenchResults | undefined, source: string |
   const costs = floorPairCosts(pairs);
   if (costs.length === 0) return [];
   const noise = noiseSummary(pairs.entries.map(derive));
-  const when = `${run.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
-  const command = run.quick ? 'npm run bench -- --quick' : source ? 'npm run bench -- --pairs-only' : 'npm run bench';
+  const { when, command } = runOrigin(run, source, 'pairs');
   const rounds = `${pairs.rounds} round${pairs.rounds === 1 ? '' : 's'}`;
   return [
     '### In pairs: CPU per token and time to first token',

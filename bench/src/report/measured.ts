@@ -107,3 +107,17 @@ export function noiseSummary(derived: Derived[]): { median: number; worst: numbe
     .sort((a, b) => a - b);
   return { median: shares[Math.floor(shares.length / 2)] ?? 0, worst: shares.at(-1) ?? 0 };
 }
+
+/**
+ * When a section's run was started, and the command that makes such a run: the full `npm run bench` when the section
+ * comes from the report's own run, else (`source` names the file) the run of that section alone (`--<only>-only`).
+ */
+export function runOrigin(
+  run: { startedAt: string; quick?: boolean },
+  source: string | undefined,
+  only: string,
+): { when: string; command: string } {
+  const when = `${run.startedAt.slice(0, 16).replace('T', ' ')} UTC`;
+  const command = run.quick ? 'npm run bench -- --quick' : source ? `npm run bench -- --${only}-only` : 'npm run bench';
+  return { when, command };
+}
