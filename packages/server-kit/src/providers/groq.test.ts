@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -112,6 +113,26 @@ describe('createGroqProvider: streaming', () => {
     await collect();
     expect(fake.requests[0]?.body).not.toHaveProperty('temperature');
     expect(fake.requests[0]?.body).not.toHaveProperty('max_completion_tokens');
+  });
+
+  it("sends groq-sdk's headers, with the retry count of a retried request", async () => {
+    fake.script({ kind: 'server-error', status: 500 });
+    expect(text(await collect({ maxRetryAfterMs: 50 }))).toBe('Bonjour!');
+    const [first, second] = fake.requests;
+    expect(first?.headers['user-agent']).toMatch(/^Groq\/JS /);
+    expect(first?.headers['content-type']).toBe('application/json');
+    expect(first?.headers['x-stainless-retry-count']).toBe('0');
+    expect(second?.headers['x-stainless-retry-count']).toBe('1');
+  });
+
+  it("stops listening to the run's signal once a stream has ended, however it ended", async () => {
+    const signal = new AbortController().signal;
+    await collect({}, REQUEST, signal);
+    fake.script({ kind: 'status', status: 400, body: { error: { message: 'bad', type: 'invalid_request_error' } } });
+    await failure({}, REQUEST, signal);
+    fake.script({ kind: 'server-error', status: 503 }, { kind: 'server-error', status: 503 });
+    await failure({ maxRetryAfterMs: 50 }, REQUEST, signal);
+    expect(getEventListeners(signal, 'abort')).toHaveLength(0);
   });
 
   it('uses the injected fetch', async () => {
