@@ -18,7 +18,11 @@ export interface GroqProviderOptions {
   defaultModel?: string;
   /** Fixed model ids; without it the active chat models are listed from Groq and cached for five minutes. */
   models?: readonly string[];
-  /** Longest wait for a connection and response headers, in ms (default 60,000). */
+  /**
+   * Longest wait for a connection and response headers, in ms (default 60,000). The run then fails with
+   * `upstream_timeout`; the request itself is closed when the stream's signal aborts (the kit's run engine aborts a
+   * failed run's signal once the run has ended).
+   */
   timeoutMs?: number;
   /** Longest gap between two streamed chunks, in ms (default 30,000). */
   idleTimeoutMs?: number;
@@ -96,14 +100,10 @@ export function createGroqProvider(options: GroqProviderOptions): Provider {
       for (let retry = 0; ; retry += 1) {
         let tokens = 0;
         let chunks: GroqChunkReader | undefined;
-        // One controller per attempt: aborting the run's signal aborts it, and so the request or its body.
-        const controller = new AbortController();
-        const abort = (): void => controller.abort();
         try {
           if (signal.aborted) throw cancelled();
-          signal.addEventListener('abort', abort, { once: true });
           const response = await sendChatCompletion(client, toBody(request), {
-            controller,
+            signal,
             timeoutMs,
             retryCount: retry,
             fetch,
@@ -151,7 +151,6 @@ export function createGroqProvider(options: GroqProviderOptions): Provider {
           if (delayMs === undefined || delayMs > maxRetryAfterMs) throw failure;
           await sleep(delayMs, signal);
         } finally {
-          signal.removeEventListener('abort', abort);
           // Closes the connection whatever ended the attempt, including a consumer that stopped early.
           chunks?.close();
         }
