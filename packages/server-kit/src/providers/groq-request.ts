@@ -51,7 +51,10 @@ export async function sendChatCompletion(
     response = await Promise.race([sent, timedOut]);
   } catch (error) {
     if (error === TIMED_OUT) {
-      sent.then((late) => late.body?.cancel().catch(() => {}), () => {});
+      sent.then(
+        (late) => late.body?.cancel().catch(() => {}),
+        () => {},
+      );
       throw new APIConnectionTimeoutError();
     }
     if (signal.aborted) throw new APIUserAbortError();
