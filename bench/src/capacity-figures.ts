@@ -12,6 +12,12 @@ export interface MemoryReading {
   rss: number;
   heapUsed: number;
   external: number;
+  /**
+   * The heap's reserved size (`heapTotal`) and, per V8 space, what its pages take in memory (`physical`) against what
+   * lives in them (`used`): where RSS beyond the live heap goes. Absent from results before 2026-12-05.
+   */
+  heapTotal?: number;
+  spaces?: Record<string, { used: number; physical: number }>;
 }
 
 /** One level of held streams on one server. */

@@ -7,6 +7,7 @@
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { MemoryReading } from './capacity-figures.js';
 import { serveIpc } from './ipc.js';
 import type { BenchServer } from './servers/bench-server.js';
@@ -42,8 +43,12 @@ async function settledMemory(): Promise<MemoryReading> {
     await sleep(50);
   }
   gc();
-  const { rss, heapUsed, external } = process.memoryUsage();
-  return { rss, heapUsed, external };
+  const { rss, heapUsed, external, heapTotal } = process.memoryUsage();
+  const spaces: NonNullable<MemoryReading['spaces']> = {};
+  for (const space of getHeapSpaceStatistics()) {
+    spaces[space.space_name] = { used: space.space_used_size, physical: space.physical_space_size };
+  }
+  return { rss, heapUsed, external, heapTotal, spaces };
 }
 
 const toMs = (nanoseconds: number) => Math.round(nanoseconds / 1e4) / 100;

@@ -168,6 +168,7 @@ async function measureServer(
       log(
         `[capacity ${server} ${level}] held ${status.held} (${opened.failed} failed to open), alive ${status.alive}, ` +
           `${perStream.toFixed(1)} KiB RSS/stream, heap ${((memory.heapUsed - baseline.heapUsed) / Math.max(1, status.held) / 1024).toFixed(1)} KiB/stream, ` +
+          `heap reserved ${(((memory.heapTotal ?? 0) - (baseline.heapTotal ?? 0)) / Math.max(1, status.held) / 1024).toFixed(1)} KiB/stream, ` +
           `lag p99 ${eventLoopLagMs.p99} ms, /healthz p99 ${health.p99Ms} ms`,
       );
       if (status.held < level * 0.9) {

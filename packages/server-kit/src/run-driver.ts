@@ -37,7 +37,8 @@ export interface RunDriverDeps {
 
 /**
  * Drives one claimed-or-not run: claims it (or leaves it to the process that did), streams the model into the store in
- * seq order, and ends it with exactly one `done` or `error` event, whatever fails. Resolves when the run has ended.
+ * seq order, and ends it with exactly one `done` or `error` event, whatever fails. Resolves when the run has ended; a
+ * run that failed has `controller` aborted by then, so a provider may leave a request it gave up on to the signal.
  */
 export async function driveRun(
   { provider, store, observer }: RunDriverDeps,
@@ -166,6 +167,10 @@ export async function driveRun(
     await emit({ type: 'error', ...error.toPayload() }).catch(() => {});
   } finally {
     stopListening();
+    // What a failed provider left open (a request it stopped waiting for, say) ends with the run.
+    if (terminal?.type === 'error' && !controller.signal.aborted) {
+      controller.abort(new ChatError('cancelled', 'the run has ended'));
+    }
     if (terminal)
       observer?.runEnded?.({ info, terminal, tokens, firstTokenMs, durationMs: performance.now() - started });
   }

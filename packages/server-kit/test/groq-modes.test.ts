@@ -46,3 +46,23 @@ describe.each(MODES)('Groq faults in mode %s', (mode: Mode) => {
     expect(snapshot).toMatchObject({ status: 'failed', partial: expectedText, error: { code } });
   });
 });
+
+describe('a Groq request that timed out waiting for its headers', () => {
+  it('is closed once its run has failed', async () => {
+    const hung = await startFakeGroq();
+    const kit = await startKit({
+      provider: createGroqProvider({ apiKey: FAKE_GROQ_API_KEY, baseURL: hung.url, timeoutMs: 200, maxRetries: 0 }),
+    });
+    try {
+      hung.script({ kind: 'hang' });
+      const outcome = await rawChat('sse', kit, { message: 'Salut', model: 'openai/gpt-oss-20b' });
+      if (!outcome.ok) throw new Error(JSON.stringify(outcome));
+      expect(outcome.events.at(-1)).toMatchObject({ type: 'error', code: 'upstream_timeout' });
+      // The fake would hold it open for good: only the client can close it.
+      expect(await hung.requests[0]?.closed).toBe('aborted');
+    } finally {
+      await kit.close();
+      await hung.close();
+    }
+  });
+});

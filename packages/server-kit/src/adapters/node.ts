@@ -3,7 +3,7 @@ import getRawBody from 'raw-body';
 import { ChatError } from '../chat-error.js';
 import type { KitCore } from '../http/kit-core.js';
 import { errorResponse, serverTiming, startStopwatch, type KitRequest, type KitResponse } from '../http/kit-request.js';
-import { createSseWriter } from '../http/sse-writer.js';
+import { createSseWriter, type SseWriter } from '../http/sse-writer.js';
 import type { KitContext } from '../kit-context.js';
 import type { Principal } from '../principal.js';
 
@@ -33,9 +33,11 @@ export function createNodeAdapter(core: KitCore, context: KitContext): NodeAdapt
 
   async function serve(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     const kitRequest = new NodeKitRequest(request, response, path, context);
-    // One 'close' listener for both (two make the response keep an array of listeners for as long as it streams).
+    let writer: SseWriter | undefined;
+    // One 'close' listener for all three (each one more is a `once` wrapper for as long as the response streams).
     const finished = new Promise<void>((resolve) =>
       response.once('close', () => {
+        writer?.onClose();
         if (!response.writableFinished) kitRequest.abort();
         resolve();
       }),
@@ -54,7 +56,7 @@ export function createNodeAdapter(core: KitCore, context: KitContext): NodeAdapt
     if (response.headersSent || response.destroyed) return;
     if (answer.stream && request.method !== 'HEAD') {
       response.setHeader('Server-Timing', serverTiming(kitRequest.timing));
-      const writer = createSseWriter(response, {
+      writer = createSseWriter(response, {
         heartbeatMs: context.sseHeartbeatMs,
         highWaterBytes: context.highWaterBytes,
         headers: answer.headers,

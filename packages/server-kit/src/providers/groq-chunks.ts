@@ -39,36 +39,38 @@ export class GroqChunkReader {
     this.reader = response.body.getReader() as ReadableStreamDefaultReader<Uint8Array>;
   }
 
+  /**
+   * The next chunk already read, or `undefined` when there is none: then the stream is over ({@link done}) or needs a
+   * {@link read}. Throws the stream's error (an `error` event, a bad chunk) once the chunks before it are taken.
+   */
+  take(): ChatCompletionChunk | undefined {
+    const chunk = this.queue.shift();
+    if (chunk === undefined && this.failure) throw this.failure.error;
+    return chunk;
+  }
+
+  /** True once the body is read to its end, or the idle timer or an abort cut it, and every chunk is taken. */
+  get done(): boolean {
+    return this.ended && this.queue.length === 0 && !this.failure;
+  }
+
+  /**
+   * Reads once from the body (a wait for Groq, under the idle timer) and queues the chunks it completes. Not an async
+   * function: a held stream waits in this read's promise, without a suspended frame of the reader's own.
+   */
+  read(): Promise<void> {
+    this.waiting = true;
+    if (this.timer) this.timer.refresh();
+    else this.timer = setTimeout(() => this.onIdle(), this.idleTimeoutMs);
+    return this.reader.read().then(this.received, this.failed);
+  }
+
   /** The next chunk, or `undefined` at the end of the stream (or once the idle timer or an abort cut it). */
   async next(): Promise<ChatCompletionChunk | undefined> {
-    // One async frame per wait (not one per helper): a held stream keeps it for as long as Groq is silent.
     for (;;) {
-      const chunk = this.queue.shift();
-      if (chunk !== undefined) return chunk;
-      if (this.failure) throw this.failure.error;
-      if (this.ended) return undefined;
-      this.waiting = true;
-      if (this.timer) this.timer.refresh();
-      else this.timer = setTimeout(() => this.onIdle(), this.idleTimeoutMs);
-      let result: ReadableStreamReadResult<Uint8Array>;
-      try {
-        result = await this.reader.read();
-      } catch (error) {
-        // The SDK's stream ends without an error when its request is aborted.
-        if (!isAbortError(error)) throw error;
-        this.ended = true;
-        continue;
-      } finally {
-        this.waiting = false;
-      }
-      if (this.idle) {
-        this.ended = true;
-      } else if (result.done) {
-        this.ended = true;
-        this.lines(this.decoder.decode(), true);
-      } else {
-        this.lines(this.decoder.decode(result.value, { stream: true }), false);
-      }
+      const chunk = this.take();
+      if (chunk !== undefined || this.done) return chunk;
+      await this.read();
     }
   }
 
@@ -79,6 +81,26 @@ export class GroqChunkReader {
     this.ended = true;
     this.reader.cancel().catch(() => {});
   }
+
+  // Made once per reader, not once per read.
+  private readonly received = (result: ReadableStreamReadResult<Uint8Array>): void => {
+    this.waiting = false;
+    if (this.idle) {
+      this.ended = true;
+    } else if (result.done) {
+      this.ended = true;
+      this.lines(this.decoder.decode(), true);
+    } else {
+      this.lines(this.decoder.decode(result.value, { stream: true }), false);
+    }
+  };
+
+  private readonly failed = (error: unknown): void => {
+    this.waiting = false;
+    // The SDK's stream ends without an error when its request is aborted.
+    if (!isAbortError(error)) throw error;
+    this.ended = true;
+  };
 
   private onIdle(): void {
     // The consumer is busy with a chunk: that time does not count, and the next read re-arms the timer.

@@ -114,6 +114,16 @@ describe('createGroqProvider: streaming', () => {
     expect(fake.requests[0]?.body).not.toHaveProperty('max_completion_tokens');
   });
 
+  it("sends groq-sdk's headers, with the retry count of a retried request", async () => {
+    fake.script({ kind: 'server-error', status: 500 });
+    expect(text(await collect({ maxRetryAfterMs: 50 }))).toBe('Bonjour!');
+    const [first, second] = fake.requests;
+    expect(first?.headers['user-agent']).toMatch(/^Groq\/JS /);
+    expect(first?.headers['content-type']).toBe('application/json');
+    expect(first?.headers['x-stainless-retry-count']).toBe('0');
+    expect(second?.headers['x-stainless-retry-count']).toBe('1');
+  });
+
   it('uses the injected fetch', async () => {
     const urls: string[] = [];
     const fetch: typeof globalThis.fetch = (input, init) => {
@@ -184,6 +194,15 @@ describe('createGroqProvider: cancellation and timeouts', () => {
     expect(error.code).toBe('upstream_timeout');
     expect(Date.now() - started).toBeLessThan(3000);
     expect(fake.requests).toHaveLength(1);
+  });
+
+  it('closes a request that timed out waiting for its headers once the signal aborts', async () => {
+    fake.script({ kind: 'hang' });
+    const controller = new AbortController();
+    const { error } = await failure({ timeoutMs: 200 }, REQUEST, controller.signal);
+    expect(error.code).toBe('upstream_timeout');
+    controller.abort();
+    expect(await fake.requests[0]?.closed).toBe('aborted');
   });
 
   it('is not cut by the idle timeout while chunks keep coming', async () => {

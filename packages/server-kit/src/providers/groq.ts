@@ -4,6 +4,7 @@ import type { ChatCompletionCreateParamsStreaming } from 'groq-sdk/resources/cha
 import type { CompletionUsage } from 'groq-sdk/resources/completions';
 import { ChatError } from '../chat-error.js';
 import { GroqChunkReader } from './groq-chunks.js';
+import { sendChatCompletion } from './groq-request.js';
 import { formatDuration, retryDelay, toChatError } from './groq-errors.js';
 import type { Provider, ProviderChunk, ProviderRequest } from '../provider.js';
 
@@ -17,7 +18,11 @@ export interface GroqProviderOptions {
   defaultModel?: string;
   /** Fixed model ids; without it the active chat models are listed from Groq and cached for five minutes. */
   models?: readonly string[];
-  /** Longest wait for a connection and response headers, in ms (default 60,000). */
+  /**
+   * Longest wait for a connection and response headers, in ms (default 60,000). The run then fails with
+   * `upstream_timeout`; the request itself is closed when the stream's signal aborts (the kit's run engine aborts a
+   * failed run's signal once the run has ended).
+   */
   timeoutMs?: number;
   /** Longest gap between two streamed chunks, in ms (default 30,000). */
   idleTimeoutMs?: number;
@@ -53,7 +58,9 @@ export function createGroqProvider(options: GroqProviderOptions): Provider {
   const maxRetries = options.maxRetries ?? 1;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 5_000;
   const timeoutMs = options.timeoutMs ?? 60_000;
-  // The SDK would sleep for any retry-after, however long, so it never retries and this provider does instead.
+  const fetch = options.fetch ?? globalThis.fetch;
+  // The SDK would sleep for any retry-after, however long, so it never retries and this provider does instead. It
+  // builds the chat request and its errors, and lists the models; the chat request is sent by sendChatCompletion.
   const client = new Groq({
     apiKey: options.apiKey,
     maxRetries: 0,
@@ -95,13 +102,23 @@ export function createGroqProvider(options: GroqProviderOptions): Provider {
         let chunks: GroqChunkReader | undefined;
         try {
           if (signal.aborted) throw cancelled();
-          // The SDK builds, authenticates and times out the request and maps HTTP errors; the body is read here,
-          // one read at a time (see GroqChunkReader). An abort of `signal` closes the connection through the SDK.
-          const response = await client.chat.completions.create(toBody(request), { signal }).asResponse();
+          const response = await sendChatCompletion(client, toBody(request), {
+            signal,
+            timeoutMs,
+            retryCount: retry,
+            fetch,
+          });
           chunks = new GroqChunkReader(response, idleTimeoutMs);
           let finishReason: string | undefined;
           let usage: CompletionUsage | undefined;
-          for (let chunk = await chunks.next(); chunk !== undefined; chunk = await chunks.next()) {
+          // take() until a read is needed, then one read: the wait for Groq is this generator's only frame.
+          for (;;) {
+            const chunk = chunks.take();
+            if (chunk === undefined) {
+              if (chunks.done) break;
+              await chunks.read();
+              continue;
+            }
             if (chunk.x_groq?.error) {
               throw new ChatError('upstream_error', 'Groq stopped the answer because of an error', { cause: chunk });
             }

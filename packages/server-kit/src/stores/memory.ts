@@ -34,7 +34,8 @@ interface Entry {
   /** When the run may be dropped; Infinity while it is active. */
   expiresAt: number;
   waiters: Waiters;
-  cancelListeners: Set<() => void>;
+  /** Usually one (the run's driver): a `Waiters` holds one without a `Set` and its table (about 150 bytes a run). */
+  cancelListeners: Waiters;
   claimed: boolean;
   idempotency?: IdempotencyClaim;
   /**
@@ -146,7 +147,7 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
         events: [],
         expiresAt: Number.POSITIVE_INFINITY,
         waiters: new Waiters(),
-        cancelListeners: new Set(),
+        cancelListeners: new Waiters(),
         claimed: false,
         folded: 0,
       };
@@ -196,7 +197,7 @@ export function createMemoryRunStore(options: MemoryRunStoreOptions = {}): RunSt
     async requestCancel(id: string) {
       const entry = live(id);
       if (!entry || entry.state.terminal) return false;
-      for (const listener of [...entry.cancelListeners]) listener();
+      entry.cancelListeners.callAll();
       return true;
     },
 

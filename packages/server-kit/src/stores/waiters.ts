@@ -11,16 +11,70 @@ export interface WaiterRegistry {
 export function waitForWake(waiters: WaiterRegistry, timeoutMs: number, signal?: AbortSignal): Promise<void> {
   return new Promise<void>((resolve) => {
     const finish = () => {
-      clearTimeout(timer);
+      deadlines.delete(finish);
       aborts?.delete(finish);
       waiters.delete(finish);
       resolve();
     };
-    const timer = setTimeout(finish, timeoutMs);
+    const deadlines = Deadlines.of(timeoutMs);
+    deadlines.add(finish);
     const aborts = signal ? abortWaitersOf(signal) : undefined;
     aborts?.add(finish);
     waiters.add(finish);
   });
+}
+
+/**
+ * The waits of one duration, timed by one timer: every held follower waits (30 s at most) between two tokens, and a
+ * `Timeout` of its own per wait is about 120 bytes a held stream. Waits of the same duration end in the order they
+ * began, so the timer only ever needs the oldest one's deadline; each ends on time, as with a timer of its own.
+ */
+class Deadlines {
+  private static readonly byDuration = new Map<number, Deadlines>();
+  /** Each wait's end and its deadline (`performance.now()` ms), oldest first. */
+  private readonly waits = new Map<() => void, number>();
+  private timer: NodeJS.Timeout | undefined;
+
+  private constructor(private readonly durationMs: number) {}
+
+  static of(durationMs: number): Deadlines {
+    let deadlines = Deadlines.byDuration.get(durationMs);
+    if (!deadlines) {
+      deadlines = new Deadlines(durationMs);
+      Deadlines.byDuration.set(durationMs, deadlines);
+    }
+    return deadlines;
+  }
+
+  add(finish: () => void): void {
+    this.waits.set(finish, performance.now() + this.durationMs);
+    this.timer ??= this.arm(this.durationMs);
+  }
+
+  delete(finish: () => void): void {
+    if (!this.waits.delete(finish) || this.waits.size > 0) return;
+    // Nothing left to time: as when each wait cleared its own timer, nothing keeps the process alive.
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    Deadlines.byDuration.delete(this.durationMs);
+  }
+
+  private arm(delayMs: number): NodeJS.Timeout {
+    // Armed for the oldest wait; one that went away early leaves it armed, and the next due one re-arms it.
+    return setTimeout(() => this.expire(), Math.max(1, Math.ceil(delayMs)));
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = performance.now();
+    for (const [finish, deadline] of this.waits) {
+      if (deadline > now) {
+        this.timer = this.arm(deadline - now);
+        return;
+      }
+      finish();
+    }
+  }
 }
 
 /**
@@ -43,6 +97,20 @@ export class Waiters implements WaiterRegistry {
   delete(waiter: () => void): void {
     if (this.first === waiter) this.first = undefined;
     else this.rest?.delete(waiter);
+  }
+
+  /** Calls every waiter and keeps them (one added by a call is not called, one removed by a call still is). */
+  callAll(): void {
+    const { first } = this;
+    const rest = this.rest && [...this.rest];
+    first?.();
+    if (rest) for (const waiter of rest) waiter();
+  }
+
+  /** Forgets every waiter. */
+  clear(): void {
+    this.first = undefined;
+    this.rest = undefined;
   }
 
   /** Forgets every waiter, then calls each (those added meanwhile wait for the next call). */
