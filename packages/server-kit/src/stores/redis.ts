@@ -81,8 +81,9 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     ...new ChatError('cancelled', 'the run was cancelled').toPayload(),
   });
   const mirrors = createRunMirrors(maxEvents);
+  const windowMs = options.writeBehindMs ?? 4;
   const writes = createWriteBehind({
-    windowMs: options.writeBehindMs ?? 4,
+    windowMs,
     maxBytes: options.writeBehindBytes ?? 64 * 1024,
     async send(batch: QueuedAppend[]) {
       const args: Array<string | number> = [keys.prefix, ...expiry];
@@ -148,6 +149,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     client,
     keys,
     instanceId,
+    batchesAppends: windowMs > 0,
 
     async create(info: RunInfo, idempotency?: IdempotencyClaim): Promise<CreateResult> {
       const idemKey = idempotency ? keys.idempotency(idempotency.key) : '';
