@@ -23,7 +23,10 @@ export interface RedisRunStoreOptions {
   prefix?: string;
   /** How long an ended run stays readable (default 10 minutes). */
   ttlMs?: number;
-  /** A run with no new event for this long is dropped even if it never ended (default 1 hour). */
+  /**
+   * A run with no new event for this long is dropped even if it never ended (default 1 hour); while it is written, its
+   * keys are extended a tenth beyond this and only every tenth of it, so it may stay up to 10% longer.
+   */
   activeTtlMs?: number;
   /** Cap of each run's event stream (default 10,000, above the default 4,096 tokens); older events are trimmed. */
   maxEventsPerRun?: number;
