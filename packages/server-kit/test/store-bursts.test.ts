@@ -1,7 +1,8 @@
 import type { RunEvent } from '@chatwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createMemoryRunStore, type Provider, type RunStore } from '../src/index.js';
-import { createRedisRunStore } from '../src/redis.js';
+import { Redis } from 'ioredis';
+import { createRedisRunCounter, createRedisRunStore } from '../src/redis.js';
 import { rawChat, textOf } from './helpers/raw-modes.js';
 import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
 import { startKit, type TestServer } from './helpers/start-kit.js';
@@ -61,17 +62,26 @@ function burstProvider(stored: (text: string) => Promise<void>): Provider {
 const tokenTexts = (events: RunEvent[]) => events.flatMap((event) => (event.type === 'token' ? [event.text] : []));
 
 let redis: TestRedis;
+let admin: Redis;
 let onRedis: TestServer;
 let inMemory: TestServer;
 
 beforeAll(async () => {
   redis = await startRedisServer();
-  const redisStore = watched(createRedisRunStore({ url: redis.url, prefix: 'bursts:' }));
-  onRedis = await startKit({ provider: burstProvider(redisStore.stored), store: redisStore.store });
+  admin = new Redis(redis.url);
+  // A lease far longer than the tests: no renewal (heartbeat and reap scripts) lands among the commands counted below.
+  const raw = createRedisRunStore({ url: redis.url, prefix: 'bursts:', leaseMs: 600_000 });
+  const redisStore = watched(raw);
+  onRedis = await startKit({
+    provider: burstProvider(redisStore.stored),
+    store: redisStore.store,
+    runLimits: { counter: createRedisRunCounter(raw) },
+  });
   const memoryStore = watched(createMemoryRunStore());
   inMemory = await startKit({ provider: burstProvider(memoryStore.stored), store: memoryStore.store });
 });
 afterAll(async () => {
+  admin?.disconnect();
   await onRedis?.close();
   await inMemory?.close();
   await redis?.stop();
@@ -91,5 +101,23 @@ describe.each(['sse', 'ws', 'polling'] as const)('token events of a model burst,
     if (!outcome.ok) throw new Error(JSON.stringify(outcome));
     expect(tokenTexts(outcome.events)).toEqual(BURSTS.flat());
     expect(textOf(outcome.events)).toBe(BURSTS.flat().join(''));
+  });
+});
+
+// Script calls of a chat on the instance that writes it: admit, create, `start`, claim, one per burst (each burst is
+// stored before the next comes), the terminal event, and for streams the follower count up and down (down may land
+// after the client has the end). No release (the terminal event freed the run's slot), and no read: the run's readers
+// here are answered by its mirror, from before the claim has landed (they wait for it) to after the run has ended.
+const SCRIPT_CALLS = { sync: '9', polling: '9', sse: '1[01]', ws: '1[01]' };
+
+describe.each(['sync', 'polling', 'sse', 'ws'] as const)('Redis round trips of a chat, in mode %s', (mode) => {
+  it('reads nothing from Redis on the instance writing the run, and calls one script per step', async () => {
+    await admin.config('RESETSTAT');
+    const outcome = await rawChat(mode, onRedis, { message: 'hi' });
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome));
+    const stats = await admin.info('commandstats');
+    // What `read` and `get` send (the scripts' own HEXISTS, HMGET and GET count in these statistics too).
+    expect(stats).not.toMatch(/cmdstat_(xrange|xread|hgetall):/);
+    expect(stats).toMatch(new RegExp(`cmdstat_evalsha:calls=${SCRIPT_CALLS[mode]},`));
   });
 });
