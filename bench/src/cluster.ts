@@ -7,6 +7,7 @@ import { describeEntry, type Lab } from './lab.js';
 import type { ProfilePlan } from './plan.js';
 import { placeProcess, type BenchChild, type Placement } from './processes.js';
 import { processesCpuMs, processTree } from './process-tree.js';
+import { commandsBetween, readCommandCounts } from './redis-commands.js';
 import type { ClusterEntry, ClusterResults } from './results.js';
 import type { ServerSample } from './server-stats.js';
 import { targetById, type TargetId } from './targets.js';
@@ -109,7 +110,12 @@ export async function runCluster(
             entries.push(entry);
             const serverCpuMs = entry.cpuMs.instances + (entry.cpuMs.nginx ?? 0) + (entry.cpuMs.redis ?? 0);
             const perThousand = (serverCpuMs / Math.max(1, entry.load.tokens)) * 1000;
-            log(`[${topology.id}] ${describeEntry(entry)}, server side ${perThousand.toFixed(1)} ms cpu/1k tokens`);
+            const commands = entry.redisCommands
+              ? `, ${(entry.redisCommands.total / Math.max(1, entry.load.chats)).toFixed(0)} redis commands/chat`
+              : '';
+            log(
+              `[${topology.id}] ${describeEntry(entry)}, server side ${perThousand.toFixed(1)} ms cpu/1k tokens${commands}`,
+            );
           }
         }
       }
@@ -195,9 +201,11 @@ export async function measure(
   const before = await sampleAll('reset');
   const nginxBefore = processesCpuMs(nginxPids);
   const redisBefore = processesCpuMs(redisPids);
+  const commandsBefore = deployment.redis ? await readCommandCounts(deployment.redis.port) : undefined;
   const hostBefore = readHostCpu();
   const load = await lab.runLoad({ ...spec, target, url: deployment.url });
   const hostAfter = readHostCpu();
+  const commandsAfter = deployment.redis ? await readCommandCounts(deployment.redis.port) : undefined;
   const after = await sampleAll('sample');
   const cpu = (sample: ServerSample) => (sample.cpu.user + sample.cpu.system) / 1000;
   const instancesCpuMs = after.reduce((sum, sample, index) => sum + cpu(sample) - cpu(before[index]!), 0);
@@ -214,6 +222,8 @@ export async function measure(
     },
     instanceRequests: after.map((sample, index) => sample.wire.requests - before[index]!.wire.requests),
   };
+  const commands = commandsBetween(commandsBefore, commandsAfter);
+  if (commands) entry.redisCommands = commands;
   if (hostBefore && hostAfter) {
     const ours = load.clientCpuMs + entry.cpuMs.instances + (entry.cpuMs.nginx ?? 0) + (entry.cpuMs.redis ?? 0);
     entry.otherCpuMs = Math.max(0, hostAfter.busyMs - hostBefore.busyMs - ours);

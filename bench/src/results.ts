@@ -61,6 +61,11 @@ export interface ClusterEntry {
   /** Requests each instance received (WebSocket: the handshakes), to show how nginx spread the load. */
   instanceRequests: number[];
   otherCpuMs?: number;
+  /**
+   * Commands redis-server ran over the scenario (`INFO commandstats`, so the commands inside scripts count one by one
+   * besides the `evalsha` that ran them), in all and by command; older results have none.
+   */
+  redisCommands?: { total: number; byCommand: Record<string, number> };
 }
 
 /** One instance against two behind nginx with Redis (`--no-cluster` skips it). */

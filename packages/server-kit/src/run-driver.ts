@@ -84,6 +84,9 @@ export async function driveRun(
   const appendNow = (store.append as AppendFunction)[appendsNow];
   const writeTokens = async () => {
     try {
+      // A store that batches makes the first token wait for company anyway: waiting one macrotask here lets the rest
+      // of the model's burst (read in this same turn) join it, one event instead of the first token alone and the rest.
+      if (store.batchesAppends) await nextMacrotask();
       while (pending !== '') {
         const event: RunEvent = { id, seq: ++seq, type: 'token', text: pending };
         pending = '';
@@ -174,4 +177,9 @@ export async function driveRun(
     if (terminal)
       observer?.runEnded?.({ info, terminal, tokens, firstTokenMs, durationMs: performance.now() - started });
   }
+}
+
+/** Resolves after the current macrotask and the microtasks it queued, like the rest of a provider's burst. */
+function nextMacrotask(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }

@@ -52,6 +52,12 @@ export interface WaitOptions {
  */
 export interface RunStore {
   /**
+   * The store collects appends for a few milliseconds and writes them together (Redis's write-behind window). The run
+   * driver then lets the rest of a model's burst join its first token before writing it, so a burst is one token event
+   * instead of two. Optional: false when absent, and every token read while no write is in flight is its own event.
+   */
+  readonly batchesAppends?: boolean;
+  /**
    * Registers a new run. With `idempotency`, atomically claims the key for it, unless an earlier run already holds the
    * key: then nothing is created and that run is returned. Keys expire with their run. Throws
    * `ChatError('overloaded')` when the store is full.

@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { ChatError } from '../src/index.js';
-import { createRedisRunStore } from '../src/redis.js';
+import { createRedisRunCounter, createRedisRunStore } from '../src/redis.js';
 import { startRedisServer } from './helpers/redis-server.js';
 import { useRedisStores } from './helpers/redis-stores.js';
 import { done, info, start, token } from './helpers/run-events.js';
@@ -183,6 +183,48 @@ describe('redis run store', () => {
     fixture.stores.splice(0);
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(await fixture.admin.keys(`${fixture.prefix}*`)).toEqual([]);
+  });
+
+  it('keeps a run that is written alive without extending its keys at every event, and drops it once idle', async () => {
+    fresh();
+    const a = open();
+    await begin(a, 'x1');
+    await a.append(token('x1', 1, 'first'));
+    // Every key of the run, the text created by the first token too, expires: none is left without a TTL.
+    for (const key of [a.keys.meta('x1'), a.keys.events('x1'), a.keys.text('x1')])
+      expect(await fixture.admin.pttl(key)).toBeGreaterThan(0);
+    await fixture.admin.config('RESETSTAT');
+    for (let seq = 2; seq <= 20; seq++) await a.append(token('x1', seq, ' more'));
+    expect(await fixture.admin.info('commandstats')).not.toMatch(/cmdstat_pexpire/);
+    expect(await a.get('x1')).toMatchObject({ last_seq: 20, partial: `first${' more'.repeat(19)}` });
+
+    // A run with no event for longer than activeTtlMs (and the tenth it may be kept beyond) is dropped.
+    const short = open({ activeTtlMs: 300 });
+    await begin(short, 'x2');
+    for (let seq = 1; seq <= 5; seq++) await short.append(token('x2', seq, 'x'));
+    const keys = [short.keys.meta('x2'), short.keys.events('x2'), short.keys.text('x2')];
+    for (const key of keys) expect(await fixture.admin.pttl(key)).toBeGreaterThan(0);
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    for (const key of keys) expect(await fixture.admin.exists(key)).toBe(0);
+  });
+
+  it('admits a run without looking at each run in progress, and prunes vanished runs once the count is full', async () => {
+    fresh();
+    const a = open();
+    const counter = createRedisRunCounter(a);
+    for (const id of ['s1', 's2', 's3']) {
+      expect(await counter.acquire('p', id, 5)).toBe(true);
+      await begin(a, id);
+    }
+    await fixture.admin.config('RESETSTAT');
+    expect(await counter.acquire('p', 's4', 5)).toBe(true);
+    expect(await fixture.admin.info('commandstats')).not.toMatch(/cmdstat_(hget|hmget|zrange):/);
+    // A run admitted long ago that never came to be (its instance died between admission and creation) holds a slot
+    // until the count is full; then it is dropped, and the new run fits.
+    await fixture.admin.zadd(a.keys.active('p'), 1, 'gone');
+    expect(await counter.acquire('p', 's5', 5)).toBe(true);
+    expect(await fixture.admin.zscore(a.keys.active('p'), 'gone')).toBeNull();
+    expect(await counter.acquire('p', 's6', 5)).toBe(false);
   });
 
   it('answers ping, and fails with a retryable 503 error while Redis is away', async () => {

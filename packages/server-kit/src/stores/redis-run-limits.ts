@@ -29,6 +29,8 @@ export function createRedisRunCounter(store: RedisRunStore): RunCounter {
       }
     },
     release(key, runId) {
+      // A run created here leaves the set with its terminal event, wherever it ends: nothing to do now.
+      if (store.forgetCreated(runId)) return;
       // Only frees the slot if the run has ended or never came to be; a queued run keeps it until it ends.
       run('release', keys.prefix, keys.active(key), runId).catch(() => {});
     },

@@ -14,10 +14,12 @@ local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-local function append(prefix, id, seqArg, json, text, terminal, status, ttl, activeTtl, maxLen, extended)
+-- batch: nil for a single append; in a batch, what its appends share (the time, the writers whose lease was extended).
+local function append(prefix, id, seqArg, json, text, terminal, status, ttl, activeTtl, maxLen, batch)
   local meta, events, textKey = keysOf(prefix, id)
-  if redis.call('HEXISTS', meta, 'info') == 0 then return 'missing' end
-  local f = redis.call('HMGET', meta, 'ended', 'last_seq', 'idem', 'driver', 'slot', 'lease')
+  local f = redis.call('HMGET', meta, 'ended', 'last_seq', 'idem', 'driver', 'slot', 'lease', 'kept')
+  -- A run has a last_seq from its creation on; a hash without one is not a run (or only its admission slot).
+  if not f[2] then return 'missing' end
   if f[1] == '1' then return 'ended' end
   local last = tonumber(f[2])
   local seq = tonumber(seqArg)
@@ -31,21 +33,42 @@ local function append(prefix, id, seqArg, json, text, terminal, status, ttl, act
     return 'order'
   end
   redis.call('XADD', events, 'MAXLEN', '~', maxLen, '0-' .. (seq + 1), 'e', json)
-  redis.call('HSET', meta, 'last_seq', seq, 'status', status)
-  if text ~= '' then redis.call('APPEND', textKey, text) end
+  local length = 0
+  if text ~= '' then length = redis.call('APPEND', textKey, text) end
   -- A writer that is writing is alive, however late its heartbeat timer (a saturated event loop): each event it
   -- writes extends its lease. Terminal events are left out: a reaper ends runs with them.
   -- In a batch, once per writer is enough: the batch is one moment.
-  if terminal ~= '1' and f[4] and f[6] and not (extended and extended[f[4]]) then
-    redis.call('ZADD', prefix .. 'instances', 'XX', 'GT', nowMs() + tonumber(f[6]), f[4])
-    if extended then extended[f[4]] = true end
+  local now
+  if batch then
+    batch.now = batch.now or nowMs()
+    now = batch.now
+  end
+  if terminal ~= '1' and f[4] and f[6] and not (batch and batch.extended[f[4]]) then
+    redis.call('ZADD', prefix .. 'instances', 'XX', 'GT', (now or nowMs()) + tonumber(f[6]), f[4])
+    if batch then batch.extended[f[4]] = true end
   end
   local keep = activeTtl
   if terminal == '1' then
-    redis.call('HSET', meta, 'ended', '1', 'terminal', json)
+    redis.call('HSET', meta, 'last_seq', seq, 'status', status, 'ended', '1', 'terminal', json)
     keep = ttl
     if f[4] then redis.call('SREM', prefix .. 'instance:' .. f[4] .. ':runs', id) end
     if f[5] then redis.call('ZREM', f[5], id) end
+  elseif batch then
+    -- While a run is written, its keys are kept a tenth longer than activeTtl and extended only once less than
+    -- activeTtl is left: one PEXPIRE of each key every few minutes of a run's life instead of three per event.
+    local kept = tonumber(f[7])
+    if kept and kept - now >= tonumber(activeTtl) then
+      redis.call('HSET', meta, 'last_seq', seq, 'status', status)
+      -- The run's first token just created the text key: it expires with the others.
+      if length > 0 and length == #text then redis.call('PEXPIREAT', textKey, kept) end
+      return 'ok'
+    end
+    keep = activeTtl + math.floor(activeTtl / 10)
+    redis.call('HSET', meta, 'last_seq', seq, 'status', status, 'kept', now + keep)
+  else
+    -- A single append (ends a run from outside, rebuilds a lost one): keys kept exactly activeTtl from now.
+    redis.call('HSET', meta, 'last_seq', seq, 'status', status)
+    redis.call('HDEL', meta, 'kept')
   end
   redis.call('PEXPIRE', meta, keep)
   redis.call('PEXPIRE', events, keep)
@@ -80,11 +103,11 @@ return append(unpack(ARGV))`;
  * single append, so an event refused (the run ended meanwhile, a lost lease reaped) refuses the rest of its run too.
  */
 export const APPEND_BATCH = `${APPEND}
-local prefix, ttl, activeTtl, maxLen = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
-local results, extended = {}, {}
+local prefix, ttl, activeTtl, maxLen = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
+local results, batch = {}, { extended = {} }
 for i = 5, #ARGV, 6 do
   results[#results + 1] = append(prefix, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
-    ttl, activeTtl, maxLen, extended)
+    ttl, activeTtl, maxLen, batch)
 end
 return results`;
 
@@ -177,22 +200,26 @@ end
 return count`;
 
 /**
- * ARGV: prefix, active set key, run id, max, missing-run grace ms, set ttl → 1 admitted, 0 refused. Before counting,
- * drops runs that have ended or vanished. The run's hash remembers its slot (`slot`, kept `grace` ms until the run is
+ * ARGV: prefix, active set key, run id, max, missing-run grace ms, set ttl → 1 admitted, 0 refused. When the set is
+ * full, first drops runs that have ended or vanished. The run's hash remembers its slot (`slot`, kept `grace` ms until the run is
  * created), so the terminal event frees it wherever and however the run ends, and an idle principal leaves no key.
  */
 export const ADMIT = `${APPEND}
 local prefix, key, id, max, grace, ttl = unpack(ARGV)
 local now = nowMs()
-local members = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
-for i = 1, #members, 2 do
-  local meta = keysOf(prefix, members[i])
-  local ended = redis.call('HGET', meta, 'ended')
-  if ended == '1' or (not redis.call('HGET', meta, 'info') and tonumber(members[i + 1]) < now - tonumber(grace)) then
-    redis.call('ZREM', key, members[i])
+-- A run leaves the set with its terminal event (or its release, if it never came to be): only runs that vanished
+-- (expired unended) linger. So the set is only pruned when it is full, not read run by run at every admission.
+if redis.call('ZCARD', key) >= tonumber(max) then
+  local members = redis.call('ZRANGE', key, 0, -1, 'WITHSCORES')
+  for i = 1, #members, 2 do
+    local meta = keysOf(prefix, members[i])
+    local f = redis.call('HMGET', meta, 'ended', 'last_seq')
+    if f[1] == '1' or (not f[2] and tonumber(members[i + 1]) < now - tonumber(grace)) then
+      redis.call('ZREM', key, members[i])
+    end
   end
+  if redis.call('ZCARD', key) >= tonumber(max) then return 0 end
 end
-if redis.call('ZCARD', key) >= tonumber(max) then return 0 end
 redis.call('ZADD', key, now, id)
 redis.call('PEXPIRE', key, ttl)
 local meta = keysOf(prefix, id)
@@ -204,8 +231,9 @@ return 1`;
 export const RELEASE = `${APPEND}
 local prefix, key, id = unpack(ARGV)
 local meta = keysOf(prefix, id)
-if redis.call('HGET', meta, 'ended') == '1' then redis.call('ZREM', key, id) end
-if not redis.call('HGET', meta, 'info') then
+local f = redis.call('HMGET', meta, 'ended', 'last_seq')
+if f[1] == '1' then redis.call('ZREM', key, id) end
+if not f[2] then
   redis.call('ZREM', key, id)
   redis.call('DEL', meta)
 end

@@ -23,7 +23,10 @@ export interface RedisRunStoreOptions {
   prefix?: string;
   /** How long an ended run stays readable (default 10 minutes). */
   ttlMs?: number;
-  /** A run with no new event for this long is dropped even if it never ended (default 1 hour). */
+  /**
+   * A run with no new event for this long is dropped even if it never ended (default 1 hour); while it is written, its
+   * keys are extended a tenth beyond this and only every tenth of it, so it may stay up to 10% longer.
+   */
   activeTtlMs?: number;
   /** Cap of each run's event stream (default 10,000, above the default 4,096 tokens); older events are trimmed. */
   maxEventsPerRun?: number;
@@ -49,6 +52,23 @@ export interface RedisRunStore extends RunStore {
   readonly instanceId: string;
   countFollowers(id: string, delta: number): Promise<number>;
   ping(): Promise<void>;
+  /**
+   * Whether this process created run `id` (and forgets it). A created run's hash holds its admission slot, which its
+   * terminal event frees wherever it ends: the run counter has nothing to release for it.
+   */
+  forgetCreated(id: string): boolean;
+}
+
+// Runs created here whose release has not come yet (a run's creation and its release are close together; the cap
+// only bounds what a failure between them would leave behind), and `start` events of runs not yet claimed here.
+const RECENT_CAP = 10_000;
+// How long an ended run's mirror still answers its readers here.
+const KEEP_ENDED_MS = 1000;
+
+/** Sets `key` in a map that drops its oldest entry past {@link RECENT_CAP}. */
+function remember<T>(map: Map<string, T>, key: string, value: T): void {
+  map.set(key, value);
+  if (map.size > RECENT_CAP) map.delete(map.keys().next().value as string);
 }
 
 /**
@@ -80,9 +100,19 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     type: 'error',
     ...new ChatError('cancelled', 'the run was cancelled').toPayload(),
   });
-  const mirrors = createRunMirrors(maxEvents);
+  const mirrors = createRunMirrors(maxEvents, Math.min(KEEP_ENDED_MS, ttlMs / 2));
+  const created = new Map<string, true>();
+  // The `start` events this process appended, until it claims their run (the mirror then starts with them).
+  const starts = new Map<string, RunEvent>();
+  // Claims on their way: a read of the run waits for the claim and is then answered by the mirror.
+  const claims = new Map<string, Promise<boolean>>();
+  const claimed = async (id: string) => {
+    const claiming = claims.get(id);
+    if (claiming) await claiming.catch(() => false);
+  };
+  const windowMs = options.writeBehindMs ?? 4;
   const writes = createWriteBehind({
-    windowMs: options.writeBehindMs ?? 4,
+    windowMs,
     maxBytes: options.writeBehindBytes ?? 64 * 1024,
     async send(batch: QueuedAppend[]) {
       const args: Array<string | number> = [keys.prefix, ...expiry];
@@ -148,6 +178,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     client,
     keys,
     instanceId,
+    batchesAppends: windowMs > 0,
 
     async create(info: RunInfo, idempotency?: IdempotencyClaim): Promise<CreateResult> {
       const idemKey = idempotency ? keys.idempotency(idempotency.key) : '';
@@ -158,6 +189,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       if (result[0] === 'duplicate') throw new ChatError('internal', 'duplicate run id');
       if (result[0] === 'held')
         return { created: false, ...(JSON.parse(result[1] as string) as { runId: string; fingerprint: string }) };
+      remember(created, info.id, true);
       return { created: true };
     },
 
@@ -192,10 +224,12 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
         );
       }
       mirrors.appended(event, text);
+      if (event.type === 'start' && !mirrors.has(event.id)) remember(starts, event.id, event);
       tail.notify(event.id, event.seq);
     },
 
     async get(id: string) {
+      await claimed(id);
       // A run written here: the same moment `read` and `waitForEvents` see, what Redis acknowledged to this process.
       const mirrored = mirrors.state(id);
       if (mirrored) return mirrored;
@@ -212,6 +246,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     },
 
     async read(id: string, after: number, limit = Number.POSITIVE_INFINITY) {
+      await claimed(id);
       const local = mirrors.read(id, after);
       if (local) return Number.isFinite(limit) ? local.slice(0, Math.max(0, limit)) : local;
       const from = `0-${Math.max(0, after + 1) + 1}`;
@@ -228,6 +263,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
 
     async waitForEvents(id: string, after: number, { timeoutMs, signal }: WaitOptions) {
       if (signal?.aborted || timeoutMs <= 0) return;
+      await claimed(id);
       // Written here: an append wakes the wait directly, with no Redis command before or after.
       if (await mirrors.wait(id, after, timeoutMs, signal)) return;
       const [lastSeq, ended] = await client.hmget(keys.meta(id), 'last_seq', 'ended').catch(() => [null, null]);
@@ -249,22 +285,20 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       return cancels.on(id, listener);
     },
 
-    async claim(id: string) {
-      // The lease and the cancel subscription must be in place before this process becomes the run's writer.
-      if (!lease.healthy) await lease.renew();
-      if (!lease.healthy) throw storeUnavailable(new Error('the lease could not be renewed'));
-      await call(cancels.ready);
-      const claimed = (await call(() => run('claim', keys.prefix, id, instanceId, activeTtlMs, leaseMs))) as
-        [string, string, string, string] | null;
-      if (!claimed) return false;
-      const [info, lastSeq, text, status] = claimed;
-      mirrors.claim(id, { info, lastSeq: Number(lastSeq), text, status: status as RunStatus });
-      return true;
+    claim(id: string) {
+      const claiming = claim(id);
+      claims.set(id, claiming);
+      void claiming.then(
+        () => claims.delete(id),
+        () => claims.delete(id),
+      );
+      return claiming;
     },
 
-    async countFollowers(id: string, delta: number) {
-      return Number(await call(() => run('followers', keys.prefix, id, delta)));
-    },
+    countFollowers: async (id: string, delta: number) =>
+      Number(await call(() => run('followers', keys.prefix, id, delta))),
+
+    forgetCreated: (id: string) => created.delete(id),
 
     async ping() {
       await call(() => client.ping());
@@ -278,4 +312,19 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       if (!options.client) await client.quit().catch(() => client.disconnect());
     },
   };
+
+  async function claim(id: string): Promise<boolean> {
+    const start = starts.get(id);
+    starts.delete(id);
+    // The lease and the cancel subscription must be in place before this process becomes the run's writer.
+    if (!lease.healthy) await lease.renew();
+    if (!lease.healthy) throw storeUnavailable(new Error('the lease could not be renewed'));
+    await call(cancels.ready);
+    const result = (await call(() => run('claim', keys.prefix, id, instanceId, activeTtlMs, leaseMs))) as
+      [string, string, string, string] | null;
+    if (!result) return false;
+    const [info, lastSeq, text, status] = result;
+    mirrors.claim(id, { info, lastSeq: Number(lastSeq), text, status: status as RunStatus }, start);
+    return true;
+  }
 }

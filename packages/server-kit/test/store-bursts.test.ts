@@ -1,0 +1,123 @@
+import type { RunEvent } from '@chatwire/protocol';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createMemoryRunStore, type Provider, type RunStore } from '../src/index.js';
+import { Redis } from 'ioredis';
+import { createRedisRunCounter, createRedisRunStore } from '../src/redis.js';
+import { rawChat, textOf } from './helpers/raw-modes.js';
+import { startRedisServer, type TestRedis } from './helpers/redis-server.js';
+import { startKit, type TestServer } from './helpers/start-kit.js';
+
+// A model that sends its answer in bursts, several tokens in one turn of the event loop (as a network chunk from Groq
+// or a burst of the simulated model does), and sends the next burst only once the store holds the previous one, so
+// no burst ever meets a write in flight: how many token events a burst becomes depends on the store alone.
+const BURSTS = [
+  ['Hello', ',', ' world'],
+  [' and', ' good', ' morning', '.'],
+  [' How', ' are', ' you'],
+  ['?', ' Fine', '.'],
+];
+
+/** `store` with a hook that tells the model which token text it holds so far. */
+function watched(store: RunStore): { store: RunStore; stored: (text: string) => Promise<void> } {
+  let text = '';
+  const waiting = new Set<() => void>();
+  return {
+    // Spread, so the store's own properties (such as `batchesAppends`) come along.
+    store: {
+      ...store,
+      async append(event: RunEvent) {
+        await store.append(event);
+        if (event.type === 'token') text += event.text;
+        for (const wake of [...waiting]) wake();
+      },
+    },
+    async stored(expected) {
+      while (!text.endsWith(expected)) await new Promise<void>((resolve) => waiting.add(resolve));
+      waiting.clear();
+    },
+  };
+}
+
+function burstProvider(stored: (text: string) => Promise<void>): Provider {
+  return {
+    name: 'bursts',
+    defaultModel: 'bursts',
+    listModels: () => Promise.resolve([{ id: 'bursts', provider: 'simulated' }]),
+    async *stream() {
+      let sent = '';
+      for (const burst of BURSTS) {
+        for (const text of burst) yield { type: 'token', text };
+        sent += burst.join('');
+        await stored(sent);
+      }
+      yield {
+        type: 'done',
+        finish_reason: 'stop',
+        usage: { prompt_tokens: 1, completion_tokens: 13, total_tokens: 14 },
+      };
+    },
+  };
+}
+
+const tokenTexts = (events: RunEvent[]) => events.flatMap((event) => (event.type === 'token' ? [event.text] : []));
+
+let redis: TestRedis;
+let admin: Redis;
+let onRedis: TestServer;
+let inMemory: TestServer;
+
+beforeAll(async () => {
+  redis = await startRedisServer();
+  admin = new Redis(redis.url);
+  // A lease far longer than the tests: no renewal (heartbeat and reap scripts) lands among the commands counted below.
+  const raw = createRedisRunStore({ url: redis.url, prefix: 'bursts:', leaseMs: 600_000 });
+  const redisStore = watched(raw);
+  onRedis = await startKit({
+    provider: burstProvider(redisStore.stored),
+    store: redisStore.store,
+    runLimits: { counter: createRedisRunCounter(raw) },
+  });
+  const memoryStore = watched(createMemoryRunStore());
+  inMemory = await startKit({ provider: burstProvider(memoryStore.stored), store: memoryStore.store });
+});
+afterAll(async () => {
+  admin?.disconnect();
+  await onRedis?.close();
+  await inMemory?.close();
+  await redis?.stop();
+});
+
+describe.each(['sse', 'ws', 'polling'] as const)('token events of a model burst, in mode %s', (mode) => {
+  it('on a store that batches appends (Redis), each burst is one token event', async () => {
+    const outcome = await rawChat(mode, onRedis, { message: 'hi' });
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome));
+    expect(tokenTexts(outcome.events)).toEqual(BURSTS.map((burst) => burst.join('')));
+    expect(outcome.events.map((event) => event.seq)).toEqual(outcome.events.map((_, index) => index));
+    expect(outcome.events.at(-1)).toMatchObject({ type: 'done', finish_reason: 'stop' });
+  });
+
+  it('on the memory store, each token is its own event', async () => {
+    const outcome = await rawChat(mode, inMemory, { message: 'hi' });
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome));
+    expect(tokenTexts(outcome.events)).toEqual(BURSTS.flat());
+    expect(textOf(outcome.events)).toBe(BURSTS.flat().join(''));
+  });
+});
+
+// Script calls of a chat on the instance that writes it: admit, create, `start`, claim, one per burst (each burst is
+// stored before the next comes), the terminal event, and for streams the follower count up and down (down may land
+// after the client has the end). No release (the terminal event freed the run's slot), and no read: the run's readers
+// here are answered by its mirror, from before the claim has landed (they wait for it) to after the run has ended.
+const SCRIPT_CALLS = { sync: '9', polling: '9', sse: '1[01]', ws: '1[01]' };
+
+describe.each(['sync', 'polling', 'sse', 'ws'] as const)('Redis round trips of a chat, in mode %s', (mode) => {
+  it('reads nothing from Redis on the instance writing the run, and calls one script per step', async () => {
+    await admin.config('RESETSTAT');
+    const outcome = await rawChat(mode, onRedis, { message: 'hi' });
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome));
+    const stats = await admin.info('commandstats');
+    // What `read` and `get` send (the scripts' own HEXISTS, HMGET and GET count in these statistics too).
+    expect(stats).not.toMatch(/cmdstat_(xrange|xread|hgetall):/);
+    expect(stats).toMatch(new RegExp(`cmdstat_evalsha:calls=${SCRIPT_CALLS[mode]},`));
+  });
+});
