@@ -46,3 +46,22 @@ export function processesCpuMs(pids: readonly number[]): number {
   }
   return ticks * TICK_MS;
 }
+
+/**
+ * Context switches (voluntary and not) of the processes' main threads so far, from `/proc/<pid>/status`: how often each
+ * went to sleep or was preempted. Processes that are gone count 0.
+ */
+export function processesContextSwitches(pids: readonly number[]): number {
+  let switches = 0;
+  for (const pid of pids) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const match of text.matchAll(/^(?:nonvoluntary|voluntary)_ctxt_switches:\s+(\d+)$/gm))
+      switches += Number(match[1]);
+  }
+  return switches;
+}

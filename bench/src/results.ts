@@ -63,6 +63,8 @@ export interface ClusterEntry {
    * besides the `evalsha` that ran them), in all and by command; older results have none.
    */
   redisCommands?: { total: number; byCommand: Record<string, number> };
+  /** Context switches of the instances' main threads and of redis-server over the scenario; older results have none. */
+  contextSwitches?: { instances: number; redis?: number };
 }
 
 /** One instance against two behind nginx with Redis (`--no-cluster` skips it). */
