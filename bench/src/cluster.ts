@@ -6,7 +6,7 @@ import { readHostCpu } from './host-load.js';
 import { describeEntry, type Lab } from './lab.js';
 import type { ProfilePlan } from './plan.js';
 import { placeProcess, type BenchChild, type Placement } from './processes.js';
-import { processesContextSwitches, processesCpuMs, processTree } from './process-tree.js';
+import { processesContextSwitches, processesCpuMs, processTree, type ContextSwitches } from './process-tree.js';
 import { commandsBetween, readCommandCounts } from './redis-commands.js';
 import type { ClusterEntry, ClusterResults } from './results.js';
 import type { ServerSample } from './server-stats.js';
@@ -226,9 +226,13 @@ export async function measure(
     },
     instanceRequests: after.map((sample, index) => sample.wire.requests - before[index]!.wire.requests),
   };
+  const switchesSince = (pids: number[], before: ContextSwitches): ContextSwitches => {
+    const now = processesContextSwitches(pids);
+    return { voluntary: now.voluntary - before.voluntary, preempted: now.preempted - before.preempted };
+  };
   entry.contextSwitches = {
-    instances: processesContextSwitches(instancePids) - switchesBefore[0],
-    ...(deployment.redis ? { redis: processesContextSwitches(redisPids) - switchesBefore[1] } : {}),
+    instances: switchesSince(instancePids, switchesBefore[0]),
+    ...(deployment.redis ? { redis: switchesSince(redisPids, switchesBefore[1]) } : {}),
   };
   const commands = commandsBetween(commandsBefore, commandsAfter);
   if (commands) entry.redisCommands = commands;

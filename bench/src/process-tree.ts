@@ -47,12 +47,15 @@ export function processesCpuMs(pids: readonly number[]): number {
   return ticks * TICK_MS;
 }
 
-/**
- * Context switches (voluntary and not) of the processes' main threads so far, from `/proc/<pid>/status`: how often each
- * went to sleep or was preempted. Processes that are gone count 0.
- */
-export function processesContextSwitches(pids: readonly number[]): number {
-  let switches = 0;
+/** Context switches of a process's main thread: when it went to sleep (`voluntary`) and when it was preempted. */
+export interface ContextSwitches {
+  voluntary: number;
+  preempted: number;
+}
+
+/** Context switches of the processes' main threads so far, from `/proc/<pid>/status`; processes that are gone count 0. */
+export function processesContextSwitches(pids: readonly number[]): ContextSwitches {
+  const switches: ContextSwitches = { voluntary: 0, preempted: 0 };
   for (const pid of pids) {
     let text: string;
     try {
@@ -60,8 +63,8 @@ export function processesContextSwitches(pids: readonly number[]): number {
     } catch {
       continue;
     }
-    for (const match of text.matchAll(/^(?:nonvoluntary|voluntary)_ctxt_switches:\s+(\d+)$/gm))
-      switches += Number(match[1]);
+    for (const match of text.matchAll(/^(nonvoluntary|voluntary)_ctxt_switches:\s+(\d+)$/gm))
+      switches[match[1] === 'voluntary' ? 'voluntary' : 'preempted'] += Number(match[2]);
   }
   return switches;
 }
