@@ -6,7 +6,7 @@ import { readHostCpu } from './host-load.js';
 import { describeEntry, type Lab } from './lab.js';
 import type { ProfilePlan } from './plan.js';
 import { placeProcess, type BenchChild, type Placement } from './processes.js';
-import { processesCpuMs, processTree } from './process-tree.js';
+import { processesContextSwitches, processesCpuMs, processTree, type ContextSwitches } from './process-tree.js';
 import { commandsBetween, readCommandCounts } from './redis-commands.js';
 import type { ClusterEntry, ClusterResults } from './results.js';
 import type { ServerSample } from './server-stats.js';
@@ -201,6 +201,10 @@ export async function measure(
   const before = await sampleAll('reset');
   const nginxBefore = processesCpuMs(nginxPids);
   const redisBefore = processesCpuMs(redisPids);
+  const instancePids = deployment.instances.flatMap((instance) =>
+    instance.process.pid === undefined ? [] : [instance.process.pid],
+  );
+  const switchesBefore = [processesContextSwitches(instancePids), processesContextSwitches(redisPids)] as const;
   const commandsBefore = deployment.redis ? await readCommandCounts(deployment.redis.port) : undefined;
   const hostBefore = readHostCpu();
   const load = await lab.runLoad({ ...spec, target, url: deployment.url });
@@ -221,6 +225,14 @@ export async function measure(
       ...(deployment.redis ? { redis: processesCpuMs(redisPids) - redisBefore } : {}),
     },
     instanceRequests: after.map((sample, index) => sample.wire.requests - before[index]!.wire.requests),
+  };
+  const switchesSince = (pids: number[], before: ContextSwitches): ContextSwitches => {
+    const now = processesContextSwitches(pids);
+    return { voluntary: now.voluntary - before.voluntary, preempted: now.preempted - before.preempted };
+  };
+  entry.contextSwitches = {
+    instances: switchesSince(instancePids, switchesBefore[0]),
+    ...(deployment.redis ? { redis: switchesSince(redisPids, switchesBefore[1]) } : {}),
   };
   const commands = commandsBetween(commandsBefore, commandsAfter);
   if (commands) entry.redisCommands = commands;

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
-import { processesCpuMs, processTree } from './process-tree.js';
+import { processesContextSwitches, processesCpuMs, processTree } from './process-tree.js';
 
 describe('process tree (the bench reads nginx and redis-server from /proc)', () => {
   it('finds the children of a process and adds up the CPU time they spend', async () => {
@@ -40,5 +40,12 @@ describe('process tree (the bench reads nginx and redis-server from /proc)', () 
   it('counts processes that are gone as no CPU time', () => {
     expect(processesCpuMs([2 ** 30])).toBe(0);
     expect(processTree(2 ** 30)).toEqual([2 ** 30]);
+  });
+
+  it('counts the context switches of a process: each sleep is one more', async () => {
+    const before = processesContextSwitches([process.pid]).voluntary;
+    for (let sleep = 0; sleep < 5; sleep++) await new Promise((resolve) => setTimeout(resolve, 5));
+    expect(processesContextSwitches([process.pid]).voluntary - before).toBeGreaterThanOrEqual(5);
+    expect(processesContextSwitches([2 ** 22 + 1])).toEqual({ voluntary: 0, preempted: 0 });
   });
 });

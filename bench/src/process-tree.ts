@@ -46,3 +46,25 @@ export function processesCpuMs(pids: readonly number[]): number {
   }
   return ticks * TICK_MS;
 }
+
+/** Context switches of a process's main thread: when it went to sleep (`voluntary`) and when it was preempted. */
+export interface ContextSwitches {
+  voluntary: number;
+  preempted: number;
+}
+
+/** Context switches of the processes' main threads so far, from `/proc/<pid>/status`; processes that are gone count 0. */
+export function processesContextSwitches(pids: readonly number[]): ContextSwitches {
+  const switches: ContextSwitches = { voluntary: 0, preempted: 0 };
+  for (const pid of pids) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/status`, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const match of text.matchAll(/^(nonvoluntary|voluntary)_ctxt_switches:\s+(\d+)$/gm))
+      switches[match[1] === 'voluntary' ? 'voluntary' : 'preempted'] += Number(match[2]);
+  }
+  return switches;
+}

@@ -1,3 +1,4 @@
+import type { ContextSwitches } from './process-tree.js';
 import type { KitAdapter } from './adapters.js';
 import type { MachineInfo } from './machine.js';
 import type { ScenarioResult } from './scenario.js';
@@ -66,6 +67,11 @@ export interface ClusterEntry {
    * besides the `evalsha` that ran them), in all and by command; older results have none.
    */
   redisCommands?: { total: number; byCommand: Record<string, number> };
+  /**
+   * Context switches of the instances' main threads and of redis-server over the scenario (went to sleep, were
+   * preempted); older results have none.
+   */
+  contextSwitches?: { instances: ContextSwitches; redis?: ContextSwitches };
 }
 
 /** One instance against two behind nginx with Redis (`--no-cluster` skips it). */

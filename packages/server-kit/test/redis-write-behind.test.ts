@@ -85,6 +85,26 @@ describe('redis run store write-behind', () => {
     expect(await writer.get('l1')).toMatchObject({ terminal: ended });
   });
 
+  it("counts a run's followers in the batch with its events, one script call for both", async () => {
+    fresh();
+    const writer = open({ writeBehindMs: FOREVER });
+    const other = open();
+    await begin(writer, 'n1');
+    await fixture.admin.config('RESETSTAT');
+    const counted = writer.countFollowers('n1', 1);
+    const appended = writer.append(token('n1', 1, 'hi'));
+    // Nothing sent yet: the terminal event sends the batch, the count with it.
+    await writer.append(done('n1', 2));
+    expect(await counted).toBe(1);
+    await appended;
+    // EVALSHA, or EVAL the first time a script runs on this Redis.
+    const stats = await fixture.admin.info('commandstats');
+    const calls = [...stats.matchAll(/cmdstat_eval(?:sha)?:calls=(\d+)/g)].map((match) => Number(match[1]));
+    expect(calls.reduce((sum, count) => sum + count, 0)).toBe(1);
+    expect(await other.countFollowers('n1', 0)).toBe(1);
+    expect(await other.countFollowers('unknown', 1)).toBe(0);
+  });
+
   it('lands waiting tokens before a cancel, whichever instance asks for it', async () => {
     fresh();
     const writer = open({ writeBehindMs: FOREVER });

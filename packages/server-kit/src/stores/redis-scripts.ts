@@ -14,6 +14,17 @@ local function nowMs()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+-- The run's follower count across instances after adding delta (0 for an unknown run).
+local function followers(prefix, id, delta)
+  local meta = keysOf(prefix, id)
+  if redis.call('HEXISTS', meta, 'info') == 0 then return 0 end
+  local count = redis.call('HINCRBY', meta, 'followers', delta)
+  if count < 0 then
+    redis.call('HSET', meta, 'followers', 0)
+    count = 0
+  end
+  return count
+end
 -- batch: nil for a single append; in a batch, what its appends share (the time, the writers whose lease was extended).
 local function append(prefix, id, seqArg, json, text, terminal, status, ttl, activeTtl, maxLen, batch)
   local meta, events, textKey = keysOf(prefix, id)
@@ -101,13 +112,19 @@ return append(unpack(ARGV))`;
  * ARGV: prefix, ttl, activeTtl, maxLen, then six per event: id, seq, event JSON, text, terminal '1'|'0', status →
  * one result per event, as APPEND_EVENT's. The events of a run are appended in the order given, each checked like a
  * single append, so an event refused (the run ended meanwhile, a lost lease reaped) refuses the rest of its run too.
+ * Six arguments with seq 'followers' (id, 'followers', delta, '', '0', '') add delta to the run's follower count
+ * across instances instead, and answer the new count as a string ('0' for an unknown run).
  */
 export const APPEND_BATCH = `${APPEND}
 local prefix, ttl, activeTtl, maxLen = ARGV[1], ARGV[2], tonumber(ARGV[3]), ARGV[4]
 local results, batch = {}, { extended = {} }
 for i = 5, #ARGV, 6 do
-  results[#results + 1] = append(prefix, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
-    ttl, activeTtl, maxLen, batch)
+  if ARGV[i + 1] == 'followers' then
+    results[#results + 1] = tostring(followers(prefix, ARGV[i], ARGV[i + 2]))
+  else
+    results[#results + 1] = append(prefix, ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3], ARGV[i + 4], ARGV[i + 5],
+      ttl, activeTtl, maxLen, batch)
+  end
 end
 return results`;
 
@@ -187,18 +204,6 @@ if redis.call('HEXISTS', meta, 'info') == 0 then
 end
 return append(prefix, id, '', json, '', '1', 'failed', ttl, activeTtl, maxLen)`;
 
-/** ARGV: prefix, id, delta → the run's follower count across instances after adding delta (0 for an unknown run). */
-export const FOLLOWERS = `${APPEND}
-local prefix, id, delta = unpack(ARGV)
-local meta = keysOf(prefix, id)
-if redis.call('HEXISTS', meta, 'info') == 0 then return 0 end
-local count = redis.call('HINCRBY', meta, 'followers', delta)
-if count < 0 then
-  redis.call('HSET', meta, 'followers', 0)
-  count = 0
-end
-return count`;
-
 /**
  * ARGV: prefix, active set key, run id, max, missing-run grace ms, set ttl → 1 admitted, 0 refused. When the set is
  * full, first drops runs that have ended or vanished. The run's hash remembers its slot (`slot`, kept `grace` ms until the run is
@@ -248,7 +253,6 @@ const SCRIPTS = {
   heartbeat: HEARTBEAT,
   reap: REAP,
   recover: RECOVER,
-  followers: FOLLOWERS,
   admit: ADMIT,
   release: RELEASE,
 } as const;

@@ -9,6 +9,8 @@ export interface QueuedAppend {
   terminal: boolean;
   /** The run's status after the event. */
   status: string;
+  /** Set instead of an event: add this to the run's follower count (the result is the new count). */
+  followers?: number;
 }
 
 /** Options of {@link createWriteBehind}. */
@@ -39,8 +41,8 @@ interface Waiting {
 }
 
 /**
- * Collects the appends of all runs this process writes for at most `windowMs` (or `maxBytes`) and sends them as one
- * script call, so one round trip, one script run and one event-loop wake-up serve many tokens of many runs. Each run's
+ * Collects the appends of all runs this process writes (and changes to their follower counts) for at most `windowMs`
+ * (or `maxBytes`) and sends them as one script call, so one round trip, one script run and one event-loop wake-up serve many tokens of many runs. Each run's
  * events keep their seqs and their order (one queue, one connection, one script that appends them in turn), and each
  * append still resolves only when Redis has it, so the run's readers, its mirror and the driver's error handling see
  * exactly what they saw with one call per event, a few milliseconds later.

@@ -116,8 +116,10 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     maxBytes: options.writeBehindBytes ?? 64 * 1024,
     async send(batch: QueuedAppend[]) {
       const args: Array<string | number> = [keys.prefix, ...expiry];
-      for (const { id, seq, json, text, terminal, status } of batch)
-        args.push(id, seq, json, text, terminal ? '1' : '0', status);
+      for (const { id, seq, json, text, terminal, status, followers } of batch) {
+        if (followers === undefined) args.push(id, seq, json, text, terminal ? '1' : '0', status);
+        else args.push(id, 'followers', followers, '', '0', '');
+      }
       return (await run('appendBatch', ...args)) as string[];
     },
   });
@@ -295,8 +297,12 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       return claiming;
     },
 
-    countFollowers: async (id: string, delta: number) =>
-      Number(await call(() => run('followers', keys.prefix, id, delta))),
+    async countFollowers(id: string, delta: number) {
+      // With the next batch of events, a few milliseconds later: the count only decides, after a grace period of
+      // seconds, whether a run nobody reads any more is cancelled.
+      const change = { id, seq: -1, json: '', text: '', terminal: false, status: '', followers: delta };
+      return Number(await call(() => writes.add(change, false)));
+    },
 
     forgetCreated: (id: string) => created.delete(id),
 
