@@ -8,6 +8,7 @@ export default defineConfig({
     'src/load-entry.ts',
     'src/capacity-server-entry.ts',
     'src/capacity-holder-entry.ts',
+    'src/heap-lab.ts',
     'src/report.ts',
     'src/profile-summary.ts',
   ],

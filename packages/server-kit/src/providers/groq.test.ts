@@ -334,6 +334,14 @@ describe('createGroqProvider: upstream failures', () => {
     expect(error.message).toBe('the upstream stream ended early');
   });
 
+  it('does not follow a redirect: it fails like a lost connection', async () => {
+    const location = `${fake.url}/openai/v1/chat/completions`;
+    fake.script({ kind: 'status', status: 307, body: {}, headers: { location } });
+    const { error } = await failure({ maxRetries: 0 });
+    expect(error.code).toBe('upstream_unavailable');
+    expect(fake.requests).toHaveLength(1);
+  });
+
   it('maps an unreachable Groq to upstream_unavailable', async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));

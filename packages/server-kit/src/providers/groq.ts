@@ -42,9 +42,9 @@ const FALLBACK_TTL_MS = 30_000;
 const NON_CHAT_MODEL = /whisper|tts|orpheus|guard/i;
 
 /**
- * A {@link Provider} backed by Groq's chat completions API through `groq-sdk`, with the SDK's retries replaced by
- * bounded ones, an idle timeout between chunks, and every failure turned into a client-safe {@link ChatError}.
- * Throws a `TypeError` when `apiKey` is empty.
+ * A {@link Provider} backed by Groq's chat completions API: each request built by `groq-sdk` and sent with `fetch`
+ * (see `groq-request.ts`), the SDK's retries replaced by bounded ones, an idle timeout between chunks, and every
+ * failure turned into a client-safe {@link ChatError}. Throws a `TypeError` when `apiKey` is empty.
  *
  * @example
  * const apiKey = process.env.GROQ_API_KEY;

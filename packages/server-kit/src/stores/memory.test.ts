@@ -35,6 +35,27 @@ describe('memory run store', () => {
     await store.close();
   });
 
+  it('times each wait out, in order, when waits of the same duration on other runs come and go', async () => {
+    const store = createMemoryRunStore();
+    for (const id of ['a', 'b', 'c']) {
+      await store.create(info(id));
+      await store.append(start(id));
+    }
+    const controller = new AbortController();
+    const ended: string[] = [];
+    const first = store.waitForEvents('a', 0, { timeoutMs: 40, signal: controller.signal });
+    // Later waits end later than the first would have: they share its timer, which is armed for the oldest one.
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    const second = store.waitForEvents('b', 0, { timeoutMs: 40 }).then(() => ended.push('b'));
+    const third = store.waitForEvents('c', 0, { timeoutMs: 40 }).then(() => ended.push('c'));
+    // The oldest wait ends early: the others still end when their own time is up, with no event to wake them.
+    controller.abort();
+    await first;
+    await Promise.all([second, third]);
+    expect(ended).toEqual(['b', 'c']);
+    await store.close();
+  });
+
   it('keeps partial whole however reads and appends interleave', async () => {
     const store = createMemoryRunStore();
     await store.create(info('a'));

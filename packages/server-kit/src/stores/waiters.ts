@@ -24,6 +24,9 @@ export function waitForWake(waiters: WaiterRegistry, timeoutMs: number, signal?:
   });
 }
 
+// The longest delay a Node timer takes as it is.
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /**
  * The waits of one duration, timed by one timer: every held follower waits (30 s at most) between two tokens, and a
  * `Timeout` of its own per wait is about 120 bytes a held stream. Waits of the same duration end in the order they
@@ -61,7 +64,8 @@ class Deadlines {
 
   private arm(delayMs: number): NodeJS.Timeout {
     // Armed for the oldest wait; one that went away early leaves it armed, and the next due one re-arms it.
-    return setTimeout(() => this.expire(), Math.max(1, Math.ceil(delayMs)));
+    // Node fires a longer delay (an infinite one, say) after 1 ms: the longest it takes is the most one waits at once.
+    return setTimeout(() => this.expire(), Math.min(MAX_TIMER_MS, Math.max(1, Math.ceil(delayMs))));
   }
 
   private expire(): void {
