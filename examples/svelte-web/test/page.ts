@@ -52,10 +52,14 @@ export async function pickModel(page: Page, model: string): Promise<void> {
 /** Selects the mode tab (`auto`: the Auto tab, selected anyway at first) and sends `prompt` with the Enter key. */
 export async function sendChat(page: Page, mode: UiMode, prompt: string): Promise<Locator> {
   await page.getByRole('tab', { name: TAB_LABEL[mode], exact: true }).click();
+  const turns = page.getByRole('log', { name: 'Conversation' }).locator('article');
+  // The new turn by its place, not `last()`: until the page has drawn it, the last turn is the previous one, whose reply
+  // is already done (a busy machine draws late).
+  const before = await turns.count();
   const box = page.getByRole('textbox', { name: 'Message', exact: true });
   await box.fill(prompt);
   await box.press('Enter');
-  const reply = page.getByRole('log', { name: 'Conversation' }).locator('article').last().locator('.reply');
+  const reply = turns.nth(before).locator('.reply');
   await reply.waitFor();
   return reply;
 }

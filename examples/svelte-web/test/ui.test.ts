@@ -211,6 +211,8 @@ describe('the chat view through nginx', () => {
     await box.press('Enter');
     const body = (await request).postDataJSON() as { messages: Array<{ role: string; content: string }> };
     expect(body.messages).toEqual([{ role: 'user', content: 'What is a WebSocket?' }]);
+    // The request may leave before the page has drawn the edit.
+    await turns.nth(1).waitFor({ state: 'detached' });
     await expect(turns.count()).resolves.toBe(1);
     await expect(turns.locator('.user').textContent()).resolves.toBe('What is a WebSocket?');
     const reply = turns.locator('.reply');
