@@ -131,15 +131,7 @@ async function measureServer(
       ...(options.cores ? { core: options.cores.load } : {}),
     });
     started.push(holder);
-    // Warm-up: short answers that finish, so the code is compiled and pools exist before the idle reading.
-    fake.script(
-      ...Array.from({ length: 20 }, () => ({ kind: 'stream' as const, tokens: ['tok a ', 'tok b '], delayMs: 20 })),
-    );
-    await holder.ipc.call('open', { count: 20 });
-    await sleep(500);
-    await holder.ipc.call('release');
-    // Past the kit's disconnect grace (2 s in the bench server), so the warm-up's runs are over.
-    await sleep(3_000);
+    await warmUp(fake, holder);
     baseline = await process.ipc.call<MemoryReading>('memory');
     let stopped: string | undefined;
     for (const level of levels) {
@@ -186,4 +178,18 @@ async function measureServer(
   } finally {
     for (const child of started.reverse()) await child.stop();
   }
+}
+
+/**
+ * Short answers that finish, so a capacity server's code is compiled and its pools exist before the idle reading;
+ * resolves past the kit's disconnect grace (2 s in the bench server), once the warm-up's runs are over.
+ */
+export async function warmUp(fake: Awaited<ReturnType<typeof startFakeGroq>>, holder: BenchChild): Promise<void> {
+  fake.script(
+    ...Array.from({ length: 20 }, () => ({ kind: 'stream' as const, tokens: ['tok a ', 'tok b '], delayMs: 20 })),
+  );
+  await holder.ipc.call('open', { count: 20 });
+  await sleep(500);
+  await holder.ipc.call('release');
+  await sleep(3_000);
 }

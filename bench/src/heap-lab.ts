@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { FAKE_GROQ_API_KEY, startFakeGroq } from '../../packages/server-kit/test/fake-groq/index.js';
+import { warmUp } from './capacity.js';
 import type { MemoryReading } from './capacity-figures.js';
 import type { HoldKind } from './capacity-holder-entry.js';
 import { startChild, type BenchChild } from './processes.js';
@@ -62,14 +63,8 @@ try {
   const url = await serverChild.ipc.call<string>('ready');
   const holder = await startChild(join(distDir, 'capacity-holder-entry.js'), [url, kind as HoldKind]);
   started.push(holder);
-  // The capacity scenario's warm-up: short answers that end, past the bench server's 2 s disconnect grace.
-  fake.script(
-    ...Array.from({ length: 20 }, () => ({ kind: 'stream' as const, tokens: ['tok a ', 'tok b '], delayMs: 20 })),
-  );
-  await holder.ipc.call('open', { count: 20 });
-  await sleep(500);
-  await holder.ipc.call('release');
-  await sleep(3_000);
+  // The capacity scenario's warm-up.
+  await warmUp(fake, holder);
   const label = `${server}-${kind}`;
   const idle = await serverChild.ipc.call<MemoryReading>('memory');
   const first = await snapshot(serverChild, `${label}-0`);
