@@ -70,9 +70,19 @@ async function main(): Promise<void> {
       plan.ramp && !flag('no-ramp') && !clusterOnly && !adaptersOnly && !pairsOnly && !capacityOnly
         ? await runRamps(lab, plan.ramp, targets, log)
         : undefined;
+    const clusterLevels = option('cluster-levels')?.split(',');
     const clusterPlan = plan.cluster && {
       ...plan.cluster,
       targets: plan.cluster.targets.filter((id) => targets.some((target) => target.id === id)),
+      // --cluster-levels=10: only these concurrencies of each profile (a profile left with none is skipped).
+      profiles: plan.cluster.profiles
+        .map((profile) => ({
+          ...profile,
+          chats: Object.fromEntries(
+            Object.entries(profile.chats).filter(([level]) => !clusterLevels || clusterLevels.includes(level)),
+          ),
+        }))
+        .filter((profile) => Object.keys(profile.chats).length > 0),
     };
     const topologies = option('topologies')?.split(',') as TopologyId[] | undefined;
     const cluster =

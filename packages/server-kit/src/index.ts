@@ -4,7 +4,15 @@ export type { FetchHandler, FetchHandlerOptions } from './adapters/fetch.js';
 export type { KoaContextLike, KoaMiddleware } from './adapters/koa.js';
 export { ChatError, type ChatErrorOptions } from './chat-error.js';
 export type { Provider, ProviderChunk, ProviderRequest } from './provider.js';
-export type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from './store.js';
+export type {
+  CreateOptions,
+  CreateResult,
+  IdempotencyClaim,
+  RunInfo,
+  RunState,
+  RunStore,
+  WaitOptions,
+} from './store.js';
 export { createMemoryRunStore, type MemoryRunStoreOptions } from './stores/memory.js';
 export {
   createRunEngine,

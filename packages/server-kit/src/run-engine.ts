@@ -198,16 +198,19 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       try {
         const created_at = new Date(now()).toISOString();
         const info: RunInfo = { id, model, mode, created_at, owner: principal.id };
-        const result = await store.create(info, claim);
+        const start: RunEvent = { id, seq: 0, type: 'start', model, created_at };
+        if (requestId !== undefined) start.request_id = requestId;
+        // A polling run with a job queue is driven by whichever worker takes it; every other run, here and now.
+        const queued = mode === 'polling' && jobQueue !== undefined;
+        // A store that can appends `start` and claims the run with its creation: one step instead of three.
+        const result = await store.create(info, claim, { start, claim: !queued });
         if (!result.created) {
           release();
           // Not created: the store found the claim's key taken, so there is a claim.
           return await attach(result, claim?.fingerprint ?? '');
         }
-        const start: RunEvent = { id, seq: 0, type: 'start', model, created_at };
-        if (requestId !== undefined) start.request_id = requestId;
-        await store.append(start);
-        if (mode === 'polling' && jobQueue) {
+        if (!result.started) await store.append(start);
+        if (queued) {
           await enqueue({ info, request: { ...request, model } });
           // The run's slot in the per-principal count stays taken until it ends, wherever a worker drives it.
           release();

@@ -19,8 +19,24 @@ export interface IdempotencyClaim {
   fingerprint: string;
 }
 
-/** What {@link RunStore.create} did: made the run, or found the run an earlier create with the same key made. */
-export type CreateResult = { created: true } | { created: false; runId: string; fingerprint: string };
+/**
+ * What {@link RunStore.create} may do with the run's creation, in the same step, when the store can (a shared store
+ * saves round trips with it). A store that does not answers without `started` or `claimed`, and the engine appends the
+ * event and claims the run itself.
+ */
+export interface CreateOptions {
+  /** The run's `start` event (seq 0): appended with the creation when the result says `started`. */
+  start?: RunEvent;
+  /** This process drives the run: claimed with the creation (as {@link RunStore.claim}) when the result says `claimed`. */
+  claim?: boolean;
+}
+
+/**
+ * What {@link RunStore.create} did: made the run (and, asked by {@link CreateOptions}, perhaps appended its `start` and
+ * claimed it), or found the run an earlier create with the same key made.
+ */
+export type CreateResult =
+  { created: true; started?: boolean; claimed?: boolean } | { created: false; runId: string; fingerprint: string };
 
 /** Where a run stands, kept up to date by the store as events are appended. */
 export interface RunState {
@@ -60,9 +76,11 @@ export interface RunStore {
   /**
    * Registers a new run. With `idempotency`, atomically claims the key for it, unless an earlier run already holds the
    * key: then nothing is created and that run is returned. Keys expire with their run. Throws
-   * `ChatError('overloaded')` when the store is full.
+   * `ChatError('overloaded')` when the store is full. `options` may have the `start` event appended and the run claimed
+   * in the same step; the result says what was done, and a later {@link RunStore.claim} of a run claimed so answers
+   * true at once.
    */
-  create(info: RunInfo, idempotency?: IdempotencyClaim): Promise<CreateResult>;
+  create(info: RunInfo, idempotency?: IdempotencyClaim, options?: CreateOptions): Promise<CreateResult>;
   /** The run holding an idempotency key, if any. */
   findIdempotent(key: string): Promise<{ runId: string; fingerprint: string } | undefined>;
   /** Appends the next event of a run (seq must be last_seq + 1); a terminal event ends the run and starts its TTL. */

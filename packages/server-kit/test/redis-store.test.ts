@@ -130,6 +130,46 @@ describe('redis run store', () => {
     expect(await a.claim('q1')).toBe(false);
   });
 
+  it('creates a run with its start event and claim in one step, and a cancel heard before the driver listens still reaches it', async () => {
+    fresh();
+    const [a, b] = [open(), open()];
+    // (store-bursts.test.ts counts the script calls of a whole chat.)
+    expect(await a.create(info('o1'), undefined, { start: start('o1'), claim: true })).toEqual({
+      created: true,
+      started: true,
+      claimed: true,
+    });
+    expect(await a.claim('o1')).toBe(true);
+    // Written by `a` from the creation on: another instance cannot claim it, and reads the start from Redis.
+    expect(await b.claim('o1')).toBe(false);
+    expect(await b.read('o1', -1)).toEqual([start('o1')]);
+    expect(await a.get('o1')).toMatchObject({ status: 'pending', last_seq: 0 });
+    await a.append(token('o1', 1, 'hi'));
+    expect((await b.get('o1'))?.partial).toBe('hi');
+
+    // Cancelled between the creation and the moment its driver listens: the driver hears it when it starts listening.
+    await a.create(info('o2'), undefined, { start: start('o2'), claim: true });
+    expect(await b.requestCancel('o2')).toBe(true);
+    // The cancel message has reached `a` once a later one has (one channel, one connection, in order).
+    let later = 0;
+    a.onCancel('o1', () => later++);
+    expect(await b.requestCancel('o1')).toBe(true);
+    await waitUntil(() => later === 1);
+    let heard = 0;
+    a.onCancel('o2', () => heard++);
+    await waitUntil(() => heard === 1);
+    expect(await a.claim('o2')).toBe(true);
+
+    // Without a claim, the start is appended and the run left to whichever instance claims it.
+    expect(await a.create(info('o3'), undefined, { start: start('o3') })).toEqual({
+      created: true,
+      started: true,
+      claimed: false,
+    });
+    expect(await b.claim('o3')).toBe(true);
+    expect(await b.read('o3', -1)).toEqual([start('o3')]);
+  });
+
   it('ends the runs of an instance that stopped renewing its lease with a retryable interrupted', async () => {
     fresh();
     const client = new Redis(fixture.redis.url, { maxRetriesPerRequest: 1, retryStrategy: () => null });

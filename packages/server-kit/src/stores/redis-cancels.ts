@@ -15,14 +15,17 @@ export interface RedisCancels {
 
 /**
  * Subscribes `connection` (a connection of its own) to `channel`, whose messages are run ids. Every instance hears
- * every cancel; cancels are rare, and the one writing the run acts on it.
+ * every cancel; cancels are rare, and the one writing the run acts on it. `unheard` is told of a cancel for a run with
+ * no listener here.
  */
-export function createRedisCancels(connection: Redis, channel: string): RedisCancels {
+export function createRedisCancels(connection: Redis, channel: string, unheard?: (id: string) => void): RedisCancels {
   const listeners = new Map<string, Set<() => void>>();
   let subscribed: Promise<void> | undefined;
 
   const dispatch = (id: string) => {
-    for (const listener of [...(listeners.get(id) ?? [])]) listener();
+    const set = listeners.get(id);
+    if (!set) return unheard?.(id);
+    for (const listener of [...set]) listener();
   };
   connection.on('message', (_channel: string, id: string) => dispatch(id));
   // ioredis resubscribes after a reconnection, but only to a subscription that once succeeded.

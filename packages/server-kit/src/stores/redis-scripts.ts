@@ -89,9 +89,13 @@ local function append(prefix, id, seqArg, json, text, terminal, status, ttl, act
 end
 `;
 
-/** ARGV: prefix, id, info JSON, activeTtl, idempotency key name ('' none), its value → {'created'} | {'held', value} | {'duplicate'}. */
+/**
+ * ARGV: prefix, id, info JSON, activeTtl, idempotency key name ('' none), its value, and optionally what the creation
+ * also does: `start` event JSON ('' none), its status, ttl, maxLen, then the instance id that claims the run ('' none)
+ * and its leaseMs (as CLAIM) → {'created'} | {'held', value} | {'duplicate'}.
+ */
 export const CREATE = `${APPEND}
-local prefix, id, info, activeTtl, idemKey, idemValue = unpack(ARGV)
+local prefix, id, info, activeTtl, idemKey, idemValue, start, status, ttl, maxLen, instance, leaseMs = unpack(ARGV)
 local meta = keysOf(prefix, id)
 if redis.call('HEXISTS', meta, 'info') == 1 then return {'duplicate'} end
 if idemKey ~= '' then
@@ -102,6 +106,15 @@ if idemKey ~= '' then
 end
 redis.call('HSET', meta, 'info', info, 'status', 'pending', 'last_seq', -1)
 redis.call('PEXPIRE', meta, activeTtl)
+if start and start ~= '' then
+  append(prefix, id, '0', start, '', '0', status, ttl, activeTtl, maxLen)
+end
+if instance and instance ~= '' then
+  redis.call('HSET', meta, 'driver', instance, 'lease', leaseMs)
+  local runs = prefix .. 'instance:' .. instance .. ':runs'
+  redis.call('SADD', runs, id)
+  redis.call('PEXPIRE', runs, activeTtl)
+end
 return {'created'}`;
 
 /** ARGV: prefix, id, seq ('' next), event JSON, text, terminal '1'|'0', status, ttl, activeTtl, maxLen → 'ok' | 'missing' | 'ended' | 'order'. */

@@ -3,7 +3,15 @@ import { isTerminalEvent, type DoneEvent, type ErrorEvent, type RunEvent, type R
 import type { Redis } from 'ioredis';
 import { ChatError } from '../chat-error.js';
 import { statusAfter } from '../run-status.js';
-import type { CreateResult, IdempotencyClaim, RunInfo, RunState, RunStore, WaitOptions } from '../store.js';
+import type {
+  CreateOptions,
+  CreateResult,
+  IdempotencyClaim,
+  RunInfo,
+  RunState,
+  RunStore,
+  WaitOptions,
+} from '../store.js';
 import { createRedisCancels } from './redis-cancels.js';
 import { createRedisConnection, duplicateConnection } from './redis-connection.js';
 import { createRedisKeys, storeUnavailable, type RedisKeys } from './redis-keys.js';
@@ -131,7 +139,12 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     instanceId,
     onEntry: (id, seq) => mirrors.seen(id, seq),
   });
-  const cancels = createRedisCancels(duplicateConnection(client), keys.cancel);
+  // Runs claimed with their creation whose driver has not asked for the claim yet, and cancels they heard meanwhile.
+  const preclaimed = new Map<string, true>();
+  const unheardCancels = new Set<string>();
+  const cancels = createRedisCancels(duplicateConnection(client), keys.cancel, (id) => {
+    if (preclaimed.has(id)) unheardCancels.add(id);
+  });
   const lease = createRedisLease({
     client,
     run,
@@ -182,17 +195,39 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     instanceId,
     batchesAppends: windowMs > 0,
 
-    async create(info: RunInfo, idempotency?: IdempotencyClaim): Promise<CreateResult> {
+    async create(info: RunInfo, idempotency?: IdempotencyClaim, options: CreateOptions = {}): Promise<CreateResult> {
+      const { id } = info;
       const idemKey = idempotency ? keys.idempotency(idempotency.key) : '';
-      const idemValue = idempotency ? JSON.stringify({ runId: info.id, fingerprint: idempotency.fingerprint }) : '';
+      const idemValue = idempotency ? JSON.stringify({ runId: id, fingerprint: idempotency.fingerprint }) : '';
+      const infoJson = JSON.stringify(info);
+      // The creation, the `start` event and the claim in one script call (three round trips before).
+      const start = options.start?.type === 'start' && options.start.seq === 0 ? options.start : undefined;
+      const status = start ? statusAfter('pending', start) : 'pending';
+      const claiming = options.claim === true && start !== undefined;
+      if (claiming) await readyToClaim();
       const result = (await call(() =>
-        run('create', keys.prefix, info.id, JSON.stringify(info), activeTtlMs, idemKey, idemValue),
+        run(
+          'create',
+          keys.prefix,
+          id,
+          infoJson,
+          activeTtlMs,
+          idemKey,
+          idemValue,
+          ...(start ? [JSON.stringify(start), status, ttlMs, maxEvents] : []),
+          ...(claiming ? [instanceId, leaseMs] : []),
+        ),
       )) as string[];
       if (result[0] === 'duplicate') throw new ChatError('internal', 'duplicate run id');
       if (result[0] === 'held')
         return { created: false, ...(JSON.parse(result[1] as string) as { runId: string; fingerprint: string }) };
-      remember(created, info.id, true);
-      return { created: true };
+      remember(created, id, true);
+      if (!start) return { created: true };
+      if (claiming) {
+        mirrors.claim(id, { info: infoJson, lastSeq: 0, text: '', status: status as RunStatus }, start);
+        remember(preclaimed, id, true);
+      } else remember(starts, id, start);
+      return { created: true, started: true, claimed: claiming };
     },
 
     async findIdempotent(key: string) {
@@ -284,10 +319,15 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     },
 
     onCancel(id: string, listener: () => void) {
-      return cancels.on(id, listener);
+      const off = cancels.on(id, listener);
+      // Claimed with its creation, the run could hear a cancel before its driver listened: it hears it now.
+      if (unheardCancels.delete(id)) queueMicrotask(listener);
+      return off;
     },
 
     claim(id: string) {
+      // Claimed with its creation: nothing left to do.
+      if (preclaimed.delete(id)) return Promise.resolve(true);
       const claiming = claim(id);
       claims.set(id, claiming);
       void claiming.then(
@@ -319,13 +359,17 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     },
   };
 
-  async function claim(id: string): Promise<boolean> {
-    const start = starts.get(id);
-    starts.delete(id);
-    // The lease and the cancel subscription must be in place before this process becomes the run's writer.
+  /** The lease and the cancel subscription must be in place before this process becomes a run's writer. */
+  async function readyToClaim(): Promise<void> {
     if (!lease.healthy) await lease.renew();
     if (!lease.healthy) throw storeUnavailable(new Error('the lease could not be renewed'));
     await call(cancels.ready);
+  }
+
+  async function claim(id: string): Promise<boolean> {
+    const start = starts.get(id);
+    starts.delete(id);
+    await readyToClaim();
     const result = (await call(() => run('claim', keys.prefix, id, instanceId, activeTtlMs, leaseMs))) as
       [string, string, string, string] | null;
     if (!result) return false;
