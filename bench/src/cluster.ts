@@ -60,6 +60,12 @@ export const TOPOLOGIES: readonly Topology[] = [
 export interface ClusterPlan {
   targets: TargetId[];
   profiles: ProfilePlan[];
+  /**
+   * Concurrency → rounds: each scenario at that concurrency is measured this many times on every topology, the
+   * topologies taking turns, and the round with the median server-side CPU per token is kept (default one). Light
+   * loads need it: a scenario of a few seconds at c=10 moves by ±15% between consecutive runs on a shared machine.
+   */
+  rounds?: Record<number, number>;
 }
 
 /** A deployed topology: where clients connect, and every server-side process to measure. */
@@ -98,32 +104,60 @@ export async function runCluster(
     return { topologies: [...TOPOLOGIES], entries: [], skipped };
   }
   const entries: ClusterEntry[] = [];
-  for (const topology of TOPOLOGIES.filter(({ id }) => !only || only.includes(id))) {
-    const deployment = await deploy(lab, topology, root);
-    log(`${topology.label}: ${deployment.instances.length} instance(s) ready at ${deployment.url}`);
-    try {
-      for (const profile of plan.profiles) {
-        for (const [level, chats] of Object.entries(profile.chats)) {
-          for (const id of plan.targets) {
-            const spec = { model: profile.model, concurrency: Number(level), chats, chatTimeoutMs: 60_000 };
-            const entry = await measure(lab, deployment, topology, id, spec);
-            entries.push(entry);
-            const serverCpuMs = entry.cpuMs.instances + (entry.cpuMs.nginx ?? 0) + (entry.cpuMs.redis ?? 0);
-            const perThousand = (serverCpuMs / Math.max(1, entry.load.tokens)) * 1000;
-            const commands = entry.redisCommands
-              ? `, ${(entry.redisCommands.total / Math.max(1, entry.load.chats)).toFixed(0)} redis commands/chat`
-              : '';
-            log(
-              `[${topology.id}] ${describeEntry(entry)}, server side ${perThousand.toFixed(1)} ms cpu/1k tokens${commands}`,
-            );
+  const chosen = TOPOLOGIES.filter(({ id }) => !only || only.includes(id));
+  // Every topology stays deployed (the others idle) while each scenario is measured on each in turn, so a slow
+  // stretch of the machine falls on all of them alike instead of on whichever was measured then.
+  const deployments: Array<{ topology: Topology; deployment: Deployment }> = [];
+  try {
+    for (const topology of chosen) {
+      const deployment = await deploy(lab, topology, root);
+      deployments.push({ topology, deployment });
+      log(`${topology.label}: ${deployment.instances.length} instance(s) ready at ${deployment.url}`);
+    }
+    for (const profile of plan.profiles) {
+      for (const [level, chats] of Object.entries(profile.chats)) {
+        const rounds = plan.rounds?.[Number(level)] ?? 1;
+        for (const id of plan.targets) {
+          const spec = { model: profile.model, concurrency: Number(level), chats, chatTimeoutMs: 60_000 };
+          const measured = new Map<TopologyId, ClusterEntry[]>();
+          for (let round = 0; round < rounds; round++) {
+            for (const { topology, deployment } of deployments) {
+              const entry = await measure(lab, deployment, topology, id, spec);
+              measured.set(topology.id, [...(measured.get(topology.id) ?? []), entry]);
+              const commands = entry.redisCommands
+                ? `, ${(entry.redisCommands.total / Math.max(1, entry.load.chats)).toFixed(0)} redis commands/chat`
+                : '';
+              const of = rounds > 1 ? ` (round ${round + 1} of ${rounds})` : '';
+              log(
+                `[${topology.id}] ${describeEntry(entry)}, server side ${serverCpuPerThousand(entry).toFixed(1)} ms cpu/1k tokens${commands}${of}`,
+              );
+            }
           }
+          for (const { topology } of deployments) entries.push(medianRound(measured.get(topology.id) ?? []));
         }
       }
-    } finally {
-      await deployment.stop();
     }
+  } finally {
+    for (const { deployment } of deployments) await deployment.stop();
   }
   return { topologies: [...TOPOLOGIES], entries };
+}
+
+/** Server-side CPU ms (instances, nginx, redis-server) per 1,000 tokens delivered. */
+export function serverCpuPerThousand(entry: ClusterEntry): number {
+  const serverCpuMs = entry.cpuMs.instances + (entry.cpuMs.nginx ?? 0) + (entry.cpuMs.redis ?? 0);
+  return (serverCpuMs / Math.max(1, entry.load.tokens)) * 1000;
+}
+
+/**
+ * The round with the median server-side CPU per token (the lower middle one of an even count), carrying every
+ * round's figure in `roundsCpuPerThousand`; a single round as it is.
+ */
+export function medianRound(rounds: ClusterEntry[]): ClusterEntry {
+  if (rounds.length < 2) return rounds[0] as ClusterEntry;
+  const sorted = [...rounds].sort((a, b) => serverCpuPerThousand(a) - serverCpuPerThousand(b));
+  const median = sorted[Math.floor((sorted.length - 1) / 2)] as ClusterEntry;
+  return { ...median, roundsCpuPerThousand: rounds.map(serverCpuPerThousand) };
 }
 
 /**

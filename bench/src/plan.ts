@@ -122,6 +122,7 @@ export function createPlan(kind: PlanKind): BenchPlan {
       cluster: {
         targets: ['kit-sse', 'kit-ws'],
         profiles: [{ model: 'sim/gpt-oss-20b', chats: { 10: 20 } }],
+        rounds: { 10: 2 },
         scaling: { targets: ['kit-sse'], model: 'sim/instant', concurrency: 100, chats: 100, rounds: 1 },
       },
       // SSE only: eight servers start for it, and the quick run is a smoke test.
@@ -154,6 +155,8 @@ export function createPlan(kind: PlanKind): BenchPlan {
         { model: 'sim/gpt-oss-20b', chats: { 10: 60, 100: 400, 1000: 2000 } },
         { model: 'sim/instant', chats: { 100: 500 } },
       ],
+      // Under 4 s a scenario at c=10: three rounds, the topologies taking turns, the median kept (about 2 minutes more).
+      rounds: { 10: 3 },
       // Zero delay at c=100: both deployments saturated, so tokens/s is what the cores can serve (about two minutes).
       scaling: {
         targets: ['kit-sync', 'kit-polling', 'kit-sse', 'kit-ws'],

@@ -72,6 +72,11 @@ export interface ClusterEntry {
    * preempted); older results have none.
    */
   contextSwitches?: { instances: ContextSwitches; redis?: ContextSwitches };
+  /**
+   * Measured in several rounds (the plan's `rounds`): server-side CPU ms per 1,000 tokens of each, in order; this entry
+   * is the median round. Absent: one round.
+   */
+  roundsCpuPerThousand?: number[];
 }
 
 /** One instance against two behind nginx with Redis (`--no-cluster` skips it). */

@@ -184,6 +184,7 @@ export function clusterSection(
       '',
       costTable(index, model, concurrency),
       '',
+      ...roundsNote(cluster, index, model, concurrency),
     );
   }
   const spread = balance(index);
@@ -197,4 +198,32 @@ export function clusterSection(
   out.push(...scalingSection(cluster.scaling));
   if (notes) out.push(notes, '');
   return out;
+}
+
+/** For a scenario measured in several rounds: how many, and every round's server-side CPU per 1,000 tokens. */
+function roundsNote(
+  cluster: ClusterResults,
+  index: ReturnType<typeof indexCluster>,
+  model: string,
+  concurrency: number,
+): string[] {
+  const scenario = cluster.entries.filter(
+    (entry) => entry.model === model && entry.concurrency === concurrency && entry.roundsCpuPerThousand,
+  );
+  const first = scenario[0]?.roundsCpuPerThousand;
+  if (!first) return [];
+  const lines = index.topologies.flatMap((topology) => {
+    const rows = scenario.filter((entry) => entry.topology === topology.id);
+    if (rows.length === 0) return [];
+    const figures = rows.map(
+      (entry) => `${label(entry.target)} ${(entry.roundsCpuPerThousand ?? []).map((value) => num(value)).join(' / ')}`,
+    );
+    return [`- ${topology.short}: ${figures.join('; ')}`];
+  });
+  return [
+    `Measured in ${first.length} rounds, the topologies taking turns scenario by scenario; the tables show the round with the median CPU per token. Every round's server-side CPU per 1,000 tokens (ms):`,
+    '',
+    ...lines,
+    '',
+  ];
 }
