@@ -143,6 +143,10 @@ export async function runCluster(
   return { topologies: [...TOPOLOGIES], entries };
 }
 
+// Chats of the run that warms a deployment up again after the reset before a measured scenario (at least one per
+// user of the scenario's concurrency).
+const REWARM_CHATS = 20;
+
 /** Server-side CPU ms (instances, nginx, redis-server) per 1,000 tokens delivered. */
 export function serverCpuPerThousand(entry: ClusterEntry): number {
   const serverCpuMs = entry.cpuMs.instances + (entry.cpuMs.nginx ?? 0) + (entry.cpuMs.redis ?? 0);
@@ -232,7 +236,14 @@ export async function measure(
   // nginx's workers and redis-server: their CPU time from /proc, read around the scenario like the instances' own.
   const nginxPids = deployment.nginx ? processTree(deployment.nginx.pid) : [];
   const redisPids = deployment.redis ? [deployment.redis.pid] : [];
-  const before = await sampleAll('reset');
+  // The reset's forced collections settle the heap, and V8 throws away the optimized code that depended on objects
+  // they freed ("weak objects"): dozens of functions, more on the Redis path (ioredis's among them). A short run of
+  // the same scenario lets the JIT compile them again before the window opens, so the window holds the steady state,
+  // not a recompilation the bench itself caused (a third of the instance's CPU in a 60-chat scenario on Redis).
+  await sampleAll('reset');
+  const rewarm = Math.min(spec.chats, Math.max(REWARM_CHATS, spec.concurrency));
+  await lab.runLoad({ ...spec, chats: rewarm, target, url: deployment.url });
+  const before = await sampleAll('sample');
   const nginxBefore = processesCpuMs(nginxPids);
   const redisBefore = processesCpuMs(redisPids);
   const instancePids = deployment.instances.flatMap((instance) =>
