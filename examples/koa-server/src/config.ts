@@ -28,7 +28,12 @@ export interface ServerConfig {
   runTtlMs?: number;
   /** With Redis: how long a silent instance counts as alive (`CHATWIRE_LEASE_MS`, default the store's 3 s). */
   leaseMs?: number;
+  /** With Redis: how long an event may wait for others to go in one script call (`CHATWIRE_WRITE_BEHIND_MS`, default the store's 4 ms). */
+  writeBehindMs?: number;
 }
+
+// Every token waits up to this long before its readers see it: more is a stall, not a batch.
+const MAX_WRITE_BEHIND_MS = 1000;
 
 /** Thrown for a setting that cannot work; the message names the variable, never a secret's value. */
 export class ConfigError extends Error {
@@ -39,7 +44,7 @@ export class ConfigError extends Error {
  * Reads `PORT` (8000), `HOST` (0.0.0.0), `GROQ_API_KEY`, `GROQ_BASE_URL`, `CHATWIRE_PROVIDER`, `DEFAULT_MODEL`,
  * `CHATWIRE_API_KEYS`, `CHATWIRE_ALLOWED_ORIGINS`, `CHATWIRE_TICKET_SECRET`, `CHATWIRE_TRUSTED_PROXIES`,
  * `CHATWIRE_SHUTDOWN_DEADLINE_MS`,
- * `REDIS_URL`, `CHATWIRE_RUN_TTL_MS` and `CHATWIRE_LEASE_MS`.
+ * `REDIS_URL`, `CHATWIRE_RUN_TTL_MS`, `CHATWIRE_LEASE_MS` and `CHATWIRE_WRITE_BEHIND_MS`.
  * An empty variable counts as unset, so a copied `.env.example` with blank values works as is.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -126,5 +131,13 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const leaseMs = milliseconds('CHATWIRE_LEASE_MS');
   if (leaseMs !== undefined && leaseMs < 300) throw new ConfigError('CHATWIRE_LEASE_MS must be at least 300');
   if (leaseMs !== undefined) config.leaseMs = leaseMs;
+  const writeBehind = value('CHATWIRE_WRITE_BEHIND_MS');
+  if (writeBehind !== undefined) {
+    if (!/^\d+$/.test(writeBehind) || Number(writeBehind) > MAX_WRITE_BEHIND_MS)
+      throw new ConfigError(
+        `CHATWIRE_WRITE_BEHIND_MS must be milliseconds from 0 to ${MAX_WRITE_BEHIND_MS}, got "${writeBehind}"`,
+      );
+    config.writeBehindMs = Number(writeBehind);
+  }
   return config;
 }

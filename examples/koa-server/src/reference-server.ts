@@ -110,6 +110,7 @@ async function runsBackend(config: ServerConfig): Promise<Pick<ChatKitOptions, '
     url: config.redisUrl,
     ...ttl,
     ...(config.leaseMs === undefined ? {} : { leaseMs: config.leaseMs }),
+    ...(config.writeBehindMs === undefined ? {} : { writeBehindMs: config.writeBehindMs }),
     ...(runsPerMinute === undefined ? {} : { runsPerMinute }),
   });
 }
