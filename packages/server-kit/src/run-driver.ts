@@ -82,12 +82,32 @@ export async function driveRun(
   let writer: Promise<void> | undefined;
   // Taken once per run (a store seen through the metrics proxy would run its trap on every token otherwise).
   const appendNow = (store.append as AppendFunction)[appendsNow];
+  // A run nobody streams live, on a store whose writes are round trips: after the first token, tokens gather this long
+  // (or up to QUIET_RUN_MAX_TEXT) into one event. The end of the model's stream, a failure or a cancel cuts it short.
+  const quietMs = info.mode === 'sync' || info.mode === 'polling' ? (store.quietRunWindowMs ?? 0) : 0;
+  let firstWritten = false;
+  let finishing = false;
+  let gathering: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  const gather = () =>
+    new Promise<void>((resolve) => {
+      gathering = { timer: setTimeout(resolve, quietMs), resolve };
+    }).finally(() => {
+      gathering = undefined;
+    });
+  // Writes what gathered now; `finish` also stops gathering for the rest of the run.
+  const stopGathering = (finish: boolean) => {
+    if (finish) finishing = true;
+    if (!gathering) return;
+    clearTimeout(gathering.timer);
+    gathering.resolve();
+  };
   const writeTokens = async () => {
     try {
       // A store that batches makes the first token wait for company anyway: waiting one macrotask here lets the rest
       // of the model's burst (read in this same turn) join it, one event instead of the first token alone and the rest.
       if (store.batchesAppends) await nextMacrotask();
       while (pending !== '') {
+        if (quietMs > 0 && firstWritten && !finishing && !controller.signal.aborted) await gather();
         const event: RunEvent = { id, seq: ++seq, type: 'token', text: pending };
         pending = '';
         // `write` inlined: one async call fewer per token (and an in-process store answers every append with the same
@@ -98,6 +118,7 @@ export async function driveRun(
           storeError(error);
         }
         wrote(event);
+        firstWritten = true;
       }
     } catch (error) {
       // The store failed under the run: stop paying for tokens that cannot be kept.
@@ -110,6 +131,8 @@ export async function driveRun(
     while (writer) await writer;
   };
   const stopListening = store.onCancel(id, () => controller.abort(new ChatError('cancelled', 'the run was cancelled')));
+  // A cancelled or failed run writes what gathered before its error, without waiting out the window.
+  if (quietMs > 0) controller.signal.addEventListener('abort', () => stopGathering(true), { once: true });
   const abortError = () =>
     controller.signal.reason instanceof ChatError
       ? controller.signal.reason
@@ -147,7 +170,9 @@ export async function driveRun(
         }
         pending += chunk.text;
         writer ??= writeTokens();
+        if (pending.length >= QUIET_RUN_MAX_TEXT) stopGathering(false);
       } else {
+        stopGathering(true);
         await settle();
         if (controller.signal.aborted) break;
         await emit({ type: 'done', finish_reason: chunk.finish_reason, usage: chunk.usage });
@@ -165,6 +190,7 @@ export async function driveRun(
     // The store failed under the run: stop paying for tokens that cannot be kept.
     if (storeFailed && !controller.signal.aborted) controller.abort(error);
     // Tokens read before the failure are written first (the store permitting), then the error, in seq order.
+    stopGathering(true);
     await settle();
     if (pending !== '' && !storeFailed) await emit({ type: 'token', text: pending }).catch(() => {});
     await emit({ type: 'error', ...error.toPayload() }).catch(() => {});
@@ -178,6 +204,9 @@ export async function driveRun(
       observer?.runEnded?.({ info, terminal, tokens, firstTokenMs, durationMs: performance.now() - started });
   }
 }
+
+/** Text (UTF-16 units) past which a quiet run's gathered tokens are written without waiting out the window. */
+const QUIET_RUN_MAX_TEXT = 16 * 1024;
 
 /** Resolves after the current macrotask and the microtasks it queued, like the rest of a provider's burst. */
 function nextMacrotask(): Promise<void> {

@@ -74,6 +74,14 @@ export interface RunStore {
    */
   readonly batchesAppends?: boolean;
   /**
+   * How long, in ms, tokens of a run that no client streams live (a `sync` run, a `polling` run) may gather in its
+   * driver before they are written as one token event; the first token is written at once, and the terminal event and
+   * a cancel write what gathered at once. For a store whose writes cost a round trip each (Redis): a sync client reads
+   * nothing before the end, and a poller's answers already wait for more events (the `linger`), so fewer, larger
+   * writes change nothing they see. Optional: 0 when absent.
+   */
+  readonly quietRunWindowMs?: number;
+  /**
    * Registers a new run. With `idempotency`, atomically claims the key for it, unless an earlier run already holds the
    * key: then nothing is created and that run is returned. Keys expire with their run. Throws
    * `ChatError('overloaded')` when the store is full. `options` may have the `start` event appended and the run claimed

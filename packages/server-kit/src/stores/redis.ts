@@ -50,6 +50,12 @@ export interface RedisRunStoreOptions {
   writeBehindMs?: number;
   /** A batch this large (UTF-16 units of event JSON and text) goes at once (default 64 KiB). */
   writeBehindBytes?: number;
+  /**
+   * How long tokens of a run no client streams live (`sync`, `polling`) gather before they are written, after the
+   * first token (default 100 ms, below the polls' default 150 ms `linger`; 0: written like streamed runs). The end of
+   * the run, a failure or a cancel writes them at once. See {@link RunStore.quietRunWindowMs}.
+   */
+  quietRunWindowMs?: number;
 }
 
 /** A {@link RunStore} in Redis, plus what the other Redis helpers of this instance share with it. */
@@ -194,6 +200,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     keys,
     instanceId,
     batchesAppends: windowMs > 0,
+    quietRunWindowMs: options.quietRunWindowMs ?? 100,
 
     async create(info: RunInfo, idempotency?: IdempotencyClaim, options: CreateOptions = {}): Promise<CreateResult> {
       const { id } = info;
