@@ -31,7 +31,7 @@ export async function readmeExamples(root, packages) {
     const readme = await readFile(join(root, 'packages', name, 'README.md'), 'utf8');
     const blocks = [...readme.matchAll(/^```ts\n([\s\S]*?)^```$/gm)].map((match) => match[1]);
     blocks.forEach((code, index) => {
-      // The /redis entry needs the optional peers ioredis and bullmq, which this project leaves out on purpose.
+      // The /redis entry needs the optional peer ioredis, which this project leaves out on purpose.
       if (code.includes("'@chatwire/server-kit/redis'")) return;
       const file = `${name}-${index + 1}`;
       if (!code.startsWith('//')) {

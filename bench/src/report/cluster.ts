@@ -164,7 +164,7 @@ export function clusterSection(
     '',
     ...index.topologies.map(
       (topology) =>
-        `- **${topology.label}** (\`${topology.short}\`): ${topology.instances} instance${topology.instances > 1 ? 's' : ''} of the reference kit (${topology.store === 'redis' ? '`createRedisBackend`: runs, BullMQ job queue and limits on one real `redis-server`' : 'memory store'}), ${topology.nginx ? "clients connect to Debian nginx running the repository's `nginx/nginx.conf` (round robin over the instances)" : 'clients connect to the instance directly'}.`,
+        `- **${topology.label}** (\`${topology.short}\`): ${topology.instances} instance${topology.instances > 1 ? 's' : ''} of the reference kit (${topology.store === 'redis' ? '`createRedisBackend`: runs, the polling job queue and limits on one real `redis-server`' : 'memory store'}), ${topology.nginx ? "clients connect to Debian nginx running the repository's `nginx/nginx.conf` (round robin over the instances)" : 'clients connect to the instance directly'}.`,
     ),
     '',
     'All server-side processes of a topology (the instances, nginx master and workers, redis-server) are pinned to the same server core, so every topology has the same CPU budget: the tables show what the shared path costs, not what more cores add. On a machine with a core per instance, capacity grows with the instances until Redis or nginx is the limit; the CPU columns say how far that is. CPU time is read from the instances themselves and from `/proc` for nginx and redis-server.',

@@ -103,7 +103,7 @@ export async function startReferenceServer(config: ServerConfig): Promise<Refere
 async function runsBackend(config: ServerConfig): Promise<Pick<ChatKitOptions, 'store' | 'jobQueue' | 'runLimits'>> {
   const ttl = config.runTtlMs === undefined ? {} : { ttlMs: config.runTtlMs };
   if (!config.redisUrl) return { store: createMemoryRunStore(ttl) };
-  // Loaded only here, so a single instance never needs ioredis or bullmq.
+  // Loaded only here, so a single instance never needs ioredis.
   const { createRedisBackend } = await import('@chatwire/server-kit/redis');
   const { runsPerMinute } = config.runLimits;
   return createRedisBackend({

@@ -222,9 +222,11 @@ describe('two reference servers sharing one redis-server', () => {
       }
       await new Promise((resolve) => setTimeout(resolve, 2000));
       const left = (await admin.keys('*')).sort();
-      // Nothing of any run, idempotency key, lease or per-principal count; only BullMQ's fixed queue bookkeeping
-      // (a handful of keys whatever the traffic, no jobs) and the rate limiter's counters, which expire within a minute.
-      const bookkeeping = left.filter((name) => /^chatwire:queue:runs:(meta|id|events|stalled-check)$/.test(name));
+      // Nothing of any run, idempotency key, lease or per-principal count; only the job queue's stream (empty: no job
+      // waiting or taken) and the rate limiter's counters, which expire within a minute.
+      const bookkeeping: string[] = left.filter((name) => name === 'chatwire:jobs');
+      expect(await admin.xlen('chatwire:jobs')).toBe(0);
+      expect((await admin.xpending('chatwire:jobs', 'workers'))[0]).toBe(0);
       const rate = left.filter((name) => name.startsWith('chatwire:rate:'));
       expect(left.filter((name) => !bookkeeping.includes(name) && !rate.includes(name))).toEqual([]);
       for (const name of rate) expect(await admin.pttl(name)).toBeLessThanOrEqual(60_000);

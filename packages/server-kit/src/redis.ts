@@ -7,3 +7,4 @@ export {
 } from './stores/redis-run-limits.js';
 export { createRedisBackend, type RedisBackend, type RedisBackendOptions } from './stores/redis-backend.js';
 export { createBullmqJobQueue, type BullmqJobQueueOptions } from './queues/bullmq.js';
+export { createRedisJobQueue, type RedisJobQueueOptions } from './queues/redis-stream.js';

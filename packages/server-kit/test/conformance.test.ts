@@ -2,7 +2,7 @@ import { MODES, type Mode, type RunEvent } from '@chatwire/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { createSimulatedProvider, type ChatKitOptions } from '../src/index.js';
-import { createRedisBackend } from '../src/redis.js';
+import { createBullmqJobQueue, createRedisBackend, createRedisRunStore } from '../src/redis.js';
 import { observeProvider } from './helpers/observed-provider.js';
 import { nextFrame, openSocket, post, rawChat, readSse, type RawOutcome } from './helpers/raw-modes.js';
 import { startRedisServer } from './helpers/redis-server.js';
@@ -18,10 +18,11 @@ let server: TestServer;
 
 /**
  * The same suite runs through every adapter (Koa, node:http, Express 5, Fastify 5, Hono via kit.fetch) on the memory
- * store, once under a basePath, and on a real redis-server with the BullMQ queue (one instance).
+ * store, once under a basePath, and on a real redis-server (one instance) with the default job queue (a stream next to
+ * the runs) and with the BullMQ one.
  */
 interface Setup {
-  store: 'memory' | 'redis';
+  store: 'memory' | 'redis' | 'redis-bullmq';
   adapter: Adapter;
   basePath?: string;
 }
@@ -30,12 +31,15 @@ const setups: Array<[string, Setup]> = [
   ['express under basePath /chat, memory store', { store: 'memory', adapter: 'express', basePath: '/chat' }],
   ['hono under basePath /v1/chat, memory store', { store: 'memory', adapter: 'hono', basePath: '/v1/chat' }],
   ['koa, redis store', { store: 'redis', adapter: 'koa' }],
+  ['koa, redis store, BullMQ job queue', { store: 'redis-bullmq', adapter: 'koa' }],
 ];
 
 async function startBackend(store: Setup['store']): Promise<{ options: ChatKitOptions; stop(): Promise<void> }> {
   if (store === 'memory') return { options: {}, stop: async () => {} };
   const redis = await startRedisServer();
-  return { options: createRedisBackend({ url: redis.url }), stop: () => redis.stop() };
+  if (store === 'redis') return { options: createRedisBackend({ url: redis.url }), stop: () => redis.stop() };
+  const runStore = createRedisRunStore({ url: redis.url });
+  return { options: { store: runStore, jobQueue: createBullmqJobQueue({ url: redis.url }) }, stop: () => redis.stop() };
 }
 
 async function expected(body: { message: string; model?: string }): Promise<string> {

@@ -24,7 +24,11 @@ function pacedProvider(): Provider {
         for (const text of burst(index)) yield { type: 'token', text };
         await new Promise((resolve) => setTimeout(resolve, 5));
       }
-      yield { type: 'done', finish_reason: 'stop', usage: { prompt_tokens: 1, completion_tokens: 60, total_tokens: 61 } };
+      yield {
+        type: 'done',
+        finish_reason: 'stop',
+        usage: { prompt_tokens: 1, completion_tokens: 60, total_tokens: 61 },
+      };
     },
   };
 }
@@ -100,7 +104,9 @@ describe('runs nobody streams live, on Redis', () => {
     const events: RunEvent[] = [];
     while (events.at(-1)?.type !== 'error') {
       const after = events.at(-1)?.seq ?? -1;
-      const poll = (await (await fetch(`${server.url}/api/async/status/${id}?after=${after}&wait=5`)).json()) as RunSnapshot;
+      const poll = (await (
+        await fetch(`${server.url}/api/async/status/${id}?after=${after}&wait=5`)
+      ).json()) as RunSnapshot;
       events.push(...(poll.events ?? []));
     }
     expect(events.at(-1)).toMatchObject({ type: 'error', code: 'cancelled' });

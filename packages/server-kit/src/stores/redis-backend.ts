@@ -1,5 +1,5 @@
 import type { JobQueue } from '../job-queue.js';
-import { createBullmqJobQueue } from '../queues/bullmq.js';
+import { createRedisJobQueue } from '../queues/redis-stream.js';
 import type { RunLimitsOptions } from '../run-limits.js';
 import { createRedisRateLimiter, createRedisRunCounter } from './redis-run-limits.js';
 import { createRedisRunStore, type RedisRunStore, type RedisRunStoreOptions } from './redis.js';
@@ -23,7 +23,8 @@ export interface RedisBackend {
 
 /**
  * Everything several instances behind a load balancer share, on one Redis: the run store (runs, events, leases,
- * cancels, idempotency keys), the BullMQ job queue for polling runs, and the per-principal limits.
+ * cancels, idempotency keys), the job queue for polling runs (a stream next to the runs, `createRedisJobQueue`), and
+ * the per-principal limits.
  *
  * @example
  * const kit = createChatKit({ provider, ...createRedisBackend({ url: process.env.REDIS_URL! }) });
@@ -31,11 +32,7 @@ export interface RedisBackend {
 export function createRedisBackend(options: RedisBackendOptions): RedisBackend {
   const { runsPerMinute, queueConcurrency, ...storeOptions } = options;
   const store = createRedisRunStore(storeOptions);
-  const jobQueue = createBullmqJobQueue({
-    url: options.url,
-    ...(options.prefix === undefined ? {} : { prefix: `${options.prefix}queue` }),
-    ...(queueConcurrency === undefined ? {} : { concurrency: queueConcurrency }),
-  });
+  const jobQueue = createRedisJobQueue(store, queueConcurrency === undefined ? {} : { concurrency: queueConcurrency });
   const runLimits: RunLimitsOptions = {
     counter: createRedisRunCounter(store),
     rateLimiter: createRedisRateLimiter(store, runsPerMinute === undefined ? {} : { points: runsPerMinute }),

@@ -257,6 +257,19 @@ if not f[2] then
 end
 return 1`;
 
+// The job queue's (queues/redis-stream.ts), registered with the store's so they exist before its first command.
+// Queues a job unless its run is queued already. ARGV: stream, mark key, job JSON, mark TTL.
+export const JOB_ENQUEUE = `
+if not redis.call('SET', ARGV[2], '1', 'NX', 'PX', ARGV[4]) then return 0 end
+redis.call('XADD', ARGV[1], '*', 'job', ARGV[3], 'mark', ARGV[2])
+return 1`;
+// A job done: acknowledged, removed from the stream, its mark dropped. ARGV: stream, mark key, group, entry id.
+export const JOB_DONE = `
+redis.call('XACK', ARGV[1], ARGV[3], ARGV[4])
+redis.call('XDEL', ARGV[1], ARGV[4])
+redis.call('DEL', ARGV[2])
+return 1`;
+
 const SCRIPTS = {
   create: CREATE,
   append: APPEND_EVENT,
@@ -268,6 +281,8 @@ const SCRIPTS = {
   recover: RECOVER,
   admit: ADMIT,
   release: RELEASE,
+  jobEnqueue: JOB_ENQUEUE,
+  jobDone: JOB_DONE,
 } as const;
 
 /** Runs one of the scripts by name with string/number arguments (all ARGV). */
@@ -284,6 +299,11 @@ interface ScriptHost {
  */
 export function defineScripts(client: ScriptHost): RunScript {
   for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(`chatwire_${name}`, { numberOfKeys: 0, lua });
+  return scriptsOf(client);
+}
+
+/** A caller for the scripts {@link defineScripts} registered on `client`. */
+export function scriptsOf(client: object): RunScript {
   const commands = client as unknown as Record<string, (...args: Array<string | number>) => Promise<unknown>>;
   return (name, ...args) =>
     (commands[`chatwire_${name}`] as (...args: Array<string | number>) => Promise<unknown>)(...args);
