@@ -9,8 +9,9 @@ export interface RunJob {
 
 /**
  * Where polling-mode runs (background tasks nobody streams) wait for a worker. Without one, the engine drives them in
- * the process that accepted them. With a shared queue (`createBullmqJobQueue` in `@chatwire/server-kit/redis`), any
- * instance's workers take them, each instance running at most its own `concurrency` at once.
+ * the process that accepted them. With a shared queue (`createRedisJobQueue` in `@chatwire/server-kit/redis`), the
+ * accepting instance drives a run itself while it has a free slot (`reserve`) and any instance's workers take the rest,
+ * each instance running at most its own `concurrency` at once.
  */
 export interface JobQueue {
   /** Queues `job`; resolves once the queue holds it. Queuing the same run id twice queues it once. */
@@ -20,6 +21,13 @@ export interface JobQueue {
    * concurrency jobs at once. Called once, by the engine.
    */
   process(handler: (job: RunJob) => Promise<void>): void;
+  /**
+   * Takes one of this process's worker slots for a run the engine drives here at once instead of queuing it (the
+   * instance that accepted a polling run drives it when it has a free slot; only the overflow waits in the queue).
+   * Returns the slot's release, called once when the run ends, or `undefined` when every slot is taken or the queue
+   * is closing. A queue without it has every polling run go through the queue.
+   */
+  reserve?(): (() => void) | undefined;
   /** Resolves when the queue answers, rejects when it cannot be reached (`/readyz`). */
   ping?(): Promise<void>;
   /** Stops taking jobs, waits for the running handlers to return, and releases connections. */

@@ -195,17 +195,21 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       }
       const id = createRunId();
       const release = await limits.admit(principal, id);
+      let slot: (() => void) | undefined;
       try {
         const created_at = new Date(now()).toISOString();
         const info: RunInfo = { id, model, mode, created_at, owner: principal.id };
         const start: RunEvent = { id, seq: 0, type: 'start', model, created_at };
         if (requestId !== undefined) start.request_id = requestId;
-        // A polling run with a job queue is driven by whichever worker takes it; every other run, here and now.
-        const queued = mode === 'polling' && jobQueue !== undefined;
+        // A polling run with a job queue is driven here when one of this process's worker slots is free, otherwise by
+        // whichever worker takes it from the queue; every other run, here and now.
+        slot = mode === 'polling' ? jobQueue?.reserve?.() : undefined;
+        const queued = mode === 'polling' && jobQueue !== undefined && slot === undefined;
         // A store that can appends `start` and claims the run with its creation: one step instead of three.
         const result = await store.create(info, claim, { start, claim: !queued });
         if (!result.created) {
           release();
+          slot?.();
           // Not created: the store found the claim's key taken, so there is a claim.
           return await attach(result, claim?.fingerprint ?? '');
         }
@@ -224,11 +228,13 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
           running.delete(id);
           policy.forget(id);
           release();
+          slot?.();
         });
         running.set(id, { controller, done });
         return { id, model, created_at, attached: false };
       } catch (error) {
         release();
+        slot?.();
         throw error;
       }
     },

@@ -140,6 +140,61 @@ describe('the Redis job queue (a stream in one consumer group)', () => {
     handlers[1]!.release('second');
   });
 
+  it('counts the runs its process takes on itself (reserve) against its concurrency', async () => {
+    const [a] = instances(1, { concurrency: 2 });
+    const handler = holdingHandler();
+    // Not a worker yet: every run goes through the queue.
+    expect(a!.queue.reserve?.()).toBeUndefined();
+    a!.queue.process(handler.handle);
+    const first = a!.queue.reserve?.();
+    const second = a!.queue.reserve?.();
+    expect(first).toBeTypeOf('function');
+    expect(second).toBeTypeOf('function');
+    expect(a!.queue.reserve?.()).toBeUndefined();
+    await a!.queue.enqueue(job('queued'));
+    await pause(200);
+    expect(handler.taken).toEqual([]);
+    // Releasing twice frees one slot, once.
+    first!();
+    first!();
+    await handler.until(1);
+    expect(handler.taken).toEqual(['queued']);
+    expect(a!.queue.reserve?.()).toBeUndefined();
+    second!();
+    handler.release('queued');
+  });
+
+  it('gives back jobs a read brought in beyond the slots left after a reserve, for another worker', async () => {
+    const [a, b] = instances(2, { concurrency: 2 });
+    const stream = `${a!.prefix}jobs`;
+    const handlers = [holdingHandler(), holdingHandler()];
+    a!.queue.process(handlers[0]!.handle);
+    // Let a's worker block on its read (two free slots), then take one slot while it waits.
+    await pause(200);
+    const slot = a!.queue.reserve?.();
+    expect(slot).toBeTypeOf('function');
+    // Two jobs land together, so the waiting read gets both.
+    const entry = (id: string) => ['job', JSON.stringify(job(id)), 'mark', `${a!.prefix}job:{${id}}`];
+    await admin
+      .multi()
+      .set(`${a!.prefix}job:{one}`, '1')
+      .set(`${a!.prefix}job:{two}`, '1')
+      .xadd(stream, '*', ...entry('one'))
+      .xadd(stream, '*', ...entry('two'))
+      .exec();
+    await handlers[0]!.until(1);
+    await pause(200);
+    expect(handlers[0]!.taken).toEqual(['one']);
+    b!.queue.process(handlers[1]!.handle);
+    await handlers[1]!.until(1);
+    expect(handlers[1]!.taken).toEqual(['two']);
+    for (const id of ['one', 'two']) for (const handler of handlers) handler.release(id);
+    slot!();
+    await expect.poll(() => admin.xlen(stream)).toBe(0);
+    expect(await admin.xpending(stream, 'workers')).toEqual([0, null, null, null]);
+    expect(await admin.exists(`${a!.prefix}job:{one}`, `${a!.prefix}job:{two}`)).toBe(0);
+  });
+
   it('takes jobs again after Redis restarted empty', async () => {
     const [a] = instances(1);
     const handler = holdingHandler();

@@ -88,6 +88,28 @@ describe('several instances on one Redis (in one process)', () => {
     expect(a!.provider.calls.length + b!.provider.calls.length).toBe(3);
   });
 
+  it('drives a polling run on the instance that accepted it while that one has a free worker slot', async () => {
+    const [a, b] = await instances(2, { queueConcurrency: 10 });
+    const ids: string[] = [];
+    for (let index = 0; index < 6; index++) {
+      const accepted = await post(
+        `${a!.url}/api/async/chat`,
+        JSON.stringify({ message: `question ${index}`, model: 'sim/slow' }),
+      );
+      expect(accepted.status).toBe(202);
+      ids.push(((await accepted.json()) as { task_id: string }).task_id);
+    }
+    // b's worker is idle and waiting on the queue, yet no run reaches it: none was queued.
+    for (const id of ids) {
+      let run = await snapshot(b!, id, '?wait=10');
+      while (run.status === 'pending' || run.status === 'processing')
+        run = await snapshot(b!, id, `?after=${run.last_seq}&wait=10`);
+      expect(run.status).toBe('completed');
+    }
+    expect(a!.provider.calls).toHaveLength(6);
+    expect(b!.provider.calls).toHaveLength(0);
+  });
+
   it('shares idempotency keys: a retry on another instance attaches to the same run', async () => {
     const [a, b] = await instances(2);
     const body = { message: 'Same question, asked twice' };

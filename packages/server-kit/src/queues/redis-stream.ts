@@ -57,6 +57,8 @@ export function createRedisJobQueue(store: RedisRunStore, options: RedisJobQueue
   let groupReady: Promise<void> | undefined;
   // Entry ids of the jobs this process drives, and what wakes the read loop when one of them ends.
   const inFlight = new Map<string, Promise<void>>();
+  // Runs the engine drives here without queuing them (`reserve`): they take slots like the jobs.
+  let reserved = 0;
   let slotFreed: (() => void) | undefined;
   let stopReading: (() => void) | undefined;
   let renewTimer: NodeJS.Timeout | undefined;
@@ -102,7 +104,7 @@ export function createRedisJobQueue(store: RedisRunStore, options: RedisJobQueue
   async function readLoop(): Promise<void> {
     let failures = 0;
     while (!closed) {
-      const free = concurrency - inFlight.size;
+      const free = concurrency - inFlight.size - reserved;
       if (free <= 0) {
         await new Promise<void>((resolve) => (slotFreed = resolve));
         slotFreed = undefined;
@@ -112,8 +114,12 @@ export function createRedisJobQueue(store: RedisRunStore, options: RedisJobQueue
         await ensureGroup();
         const answer = await readJobs(free);
         failures = 0;
+        // Runs this process took on itself while the read waited may have left fewer slots than it asked for: the
+        // jobs beyond them go back to the stream at once, for any worker.
+        const room = Math.max(0, concurrency - inFlight.size - reserved);
         // Taken, so in this process's pending list: driven even if the queue is closing (close waits for them).
-        for (const entry of answer) start(entry);
+        for (const entry of answer.slice(0, room)) start(entry);
+        if (answer.length > room) await giveBack(answer.slice(room));
       } catch (error) {
         if (closed) return;
         // Redis restarted empty: the group is gone with the stream.
@@ -155,6 +161,15 @@ export function createRedisJobQueue(store: RedisRunStore, options: RedisJobQueue
     }
   }
 
+  /** Puts jobs this process took and cannot drive back at the end of the stream, unacknowledged by it. */
+  async function giveBack(entries: StreamEntry[]): Promise<void> {
+    for (const [entryId, fields] of entries) {
+      await run('jobRequeue', stream, GROUP, entryId, ...fields).catch(() => {
+        // Left in this process's pending list: renewals take it again (XAUTOCLAIM) once it has been idle long enough.
+      });
+    }
+  }
+
   /** Renews this process's jobs, takes over those of silent workers, and forgets workers long gone. */
   async function renew(): Promise<void> {
     if (closed) return;
@@ -164,7 +179,7 @@ export function createRedisJobQueue(store: RedisRunStore, options: RedisJobQueue
       const ids = [...inFlight.keys()];
       // Claiming its own jobs resets their idle time: a live worker's job is never taken from it.
       if (ids.length > 0) await client.xclaim(stream, GROUP, consumer, 0, ...ids, 'JUSTID');
-      const free = concurrency - inFlight.size;
+      const free = concurrency - inFlight.size - reserved;
       if (free > 0) {
         const [, entries] = (await client.xautoclaim(
           stream,
@@ -200,6 +215,17 @@ export function createRedisJobQueue(store: RedisRunStore, options: RedisJobQueue
   return {
     async enqueue(job) {
       await run('jobEnqueue', stream, mark(job.info.id), JSON.stringify(job), MARK_TTL_MS);
+    },
+    reserve() {
+      if (closed || !handler || inFlight.size + reserved >= concurrency) return undefined;
+      reserved += 1;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        reserved -= 1;
+        slotFreed?.();
+      };
     },
     process(run) {
       if (handler) throw new Error('the job queue already has a handler');

@@ -269,6 +269,13 @@ redis.call('XACK', ARGV[1], ARGV[3], ARGV[4])
 redis.call('XDEL', ARGV[1], ARGV[4])
 redis.call('DEL', ARGV[2])
 return 1`;
+// A job taken by a worker without a free slot, put back at the end of the stream for any worker (its mark stays).
+// ARGV: stream, group, entry id, the entry's fields and values.
+export const JOB_REQUEUE = `
+if redis.call('XACK', ARGV[1], ARGV[2], ARGV[3]) == 0 then return 0 end
+redis.call('XDEL', ARGV[1], ARGV[3])
+redis.call('XADD', ARGV[1], '*', unpack(ARGV, 4))
+return 1`;
 
 const SCRIPTS = {
   create: CREATE,
@@ -283,6 +290,7 @@ const SCRIPTS = {
   release: RELEASE,
   jobEnqueue: JOB_ENQUEUE,
   jobDone: JOB_DONE,
+  jobRequeue: JOB_REQUEUE,
 } as const;
 
 /** Runs one of the scripts by name with string/number arguments (all ARGV). */
