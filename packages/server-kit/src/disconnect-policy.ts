@@ -4,8 +4,11 @@
  * nobody reads.
  */
 export interface DisconnectPolicy {
-  /** A follower starts reading `id`; returns the function to call when it stops. */
-  attach(id: string): () => void;
+  /**
+   * A follower starts reading `id`; returns the function to call when it stops, with `ended` when it stops because it
+   * read the run's end (nothing is left to cancel: the shared count is not updated).
+   */
+  attach(id: string): (ended?: boolean) => void;
   /** Forget `id` (the run ended). */
   forget(id: string): void;
   /** Clears every timer. */
@@ -58,12 +61,14 @@ export function createDisconnectPolicy(
       clear(id);
       countShared?.(id, 1).catch(() => {});
       let detached = false;
-      return () => {
+      return (ended = false) => {
         if (detached) return;
         detached = true;
         const count = (followers.get(id) ?? 1) - 1;
         if (count > 0) return void followers.set(id, count);
         followers.delete(id);
+        // The run is over: the count across instances no longer decides anything (and saves a Redis write per run).
+        if (ended) return;
         if (!countShared) return void (isActive(id) && schedule(id));
         // Another instance may still have readers: then the last of them starts the grace period there.
         countShared(id, -1).then(

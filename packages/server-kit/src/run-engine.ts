@@ -244,6 +244,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
       // Sync has its own rule (its connection); polling runs are background tasks that nobody follows.
       const detach = state.info.mode === 'sse' || state.info.mode === 'ws' ? policy.attach(id) : () => {};
       let cursor = after;
+      let ended = false;
       try {
         while (!signal.aborted) {
           // Bounded batches keep every write (and every coalesced token) small, however far a reader fell behind.
@@ -251,12 +252,16 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
           if (!events) throw new ChatError('not_found', 'unknown or expired run');
           if (events.length > 0) {
             cursor = (events.at(-1) as RunEvent).seq;
+            if (events.some(isTerminalEvent)) ended = true;
             yield events;
-            if (events.some(isTerminalEvent)) return;
+            if (ended) return;
           } else if ((await store.get(id))?.terminal) {
             // The run ended: either the reader is past its end (nothing more; waiting would return at once), or the
             // last events landed between the read and this check, and the next read has them.
-            if (((await store.read(id, cursor, 1)) ?? []).length === 0) return;
+            if (((await store.read(id, cursor, 1)) ?? []).length === 0) {
+              ended = true;
+              return;
+            }
             continue;
           }
           await store.waitForEvents(id, cursor, { timeoutMs: 30_000, signal });
@@ -264,7 +269,7 @@ export function createRunEngine(options: RunEngineOptions): RunEngine {
           if (cursor >= 1) await nextTurn();
         }
       } finally {
-        detach();
+        detach(ended);
       }
     },
 

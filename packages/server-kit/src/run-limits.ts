@@ -52,17 +52,24 @@ export function createRunLimits(options: RunLimitsOptions = {}): RunLimits {
       if (total >= maxRuns) {
         throw new ChatError('overloaded', 'the server is at capacity; retry shortly', { retryAfterMs: 1000 });
       }
-      // Counted before the rate limit is consumed, so a refused run costs none of the principal's budget.
-      if (!(await counter.acquire(key, runId, maxPerPrincipal))) {
+      // The count and the rate limit are asked at once (with a shared store, one round trip for both); a run refused
+      // for the count gets its rate-limit point back, so a refused run costs none of the principal's budget.
+      const [acquired, consumed] = await Promise.allSettled([
+        counter.acquire(key, runId, maxPerPrincipal),
+        limiter.consume(key),
+      ]);
+      // Bounded: past 10,000 principals the remaining windows simply run out (their timers are unref'd).
+      if (ownLimiter && limitedKeys.size < 10_000) limitedKeys.add(key);
+      if (acquired.status === 'rejected' || !acquired.value) {
+        // A rate limiter counts a refused consume too: the point goes back either way.
+        limiter.reward(key, 1).catch(() => {});
+        if (acquired.status === 'rejected') throw acquired.reason;
         throw new ChatError('rate_limited', `at most ${maxPerPrincipal} runs may be in progress at once`, {
           retryAfterMs: 1000,
         });
       }
-      try {
-        // Bounded: past 10,000 principals the remaining windows simply run out (their timers are unref'd).
-        if (ownLimiter && limitedKeys.size < 10_000) limitedKeys.add(key);
-        await limiter.consume(key);
-      } catch (error) {
+      if (consumed.status === 'rejected') {
+        const error: unknown = consumed.reason;
         counter.release(key, runId);
         if (error instanceof RateLimiterRes) {
           const retryAfterMs = Math.max(1, error.msBeforeNext);

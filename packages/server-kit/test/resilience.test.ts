@@ -123,6 +123,29 @@ describe('limits', () => {
     expect((await fetch(`${url}/api/models`)).status).toBe(200);
   });
 
+  it('charges no run creation to a principal for runs refused because too many were in progress', async () => {
+    const { url } = await start({ runLimits: { runsPerMinute: 3, maxConcurrentRunsPerPrincipal: 1 } });
+    const task = await post(`${url}/api/async/chat`, slowBody);
+    expect(task.status).toBe(202);
+    const { task_id } = (await task.json()) as { task_id: string };
+    for (let index = 0; index < 5; index++) {
+      const refused = await post(`${url}/api/sync/chat`, JSON.stringify({ message: `q${index}` }));
+      expect(refused.status).toBe(429);
+      expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/in progress/);
+    }
+    expect((await post(`${url}/api/runs/${task_id}/cancel`, '{}')).status).toBe(200);
+    // Two of the three creations a minute are left, whatever was refused meanwhile.
+    const statuses: number[] = [];
+    for (let index = 0; index < 3; index++) {
+      const response = await post(`${url}/api/sync/chat`, JSON.stringify({ message: `again ${index}` }));
+      statuses.push(response.status);
+      if (response.status === 429) {
+        expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/slow down/);
+      }
+    }
+    expect(statuses).toEqual([200, 200, 429]);
+  });
+
   it('answers 503 overloaded with Retry-After past the global cap', async () => {
     const { url } = await start({ runLimits: { maxConcurrentRuns: 1 } });
     expect((await post(`${url}/api/async/chat`, slowBody)).status).toBe(202);

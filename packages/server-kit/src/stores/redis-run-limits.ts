@@ -45,10 +45,37 @@ export interface RedisRateLimiterOptions {
   durationSeconds?: number;
 }
 
-/** A rate-limiter-flexible limiter on the store's Redis, so `runsPerMinute` holds across instances. */
+// How long a rate-limit check waits for the connection to be ready (it is asked together with the run count, which
+// waits for the connection the same way) before it is refused as unavailable.
+const READY_WAIT_MS = 2000;
+
+/**
+ * A rate-limiter-flexible limiter on the store's Redis, so `runsPerMinute` holds across instances. A check made while
+ * the connection is still being opened waits for it (at most 2 s) instead of being refused at once; while Redis is
+ * away, checks are refused at once.
+ */
 export function createRedisRateLimiter(store: RedisRunStore, options: RedisRateLimiterOptions = {}): RateLimiterRedis {
-  return new RateLimiterRedis({
-    storeClient: store.client,
+  const client = store.client;
+  const ready = (): Promise<void> | undefined => {
+    if (client.status !== 'connecting' && client.status !== 'connect' && client.status !== 'wait') return undefined;
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        client.off('ready', done);
+        resolve();
+      };
+      const timer = setTimeout(done, READY_WAIT_MS);
+      client.once('ready', done);
+    });
+  };
+  class StoreRateLimiter extends RateLimiterRedis {
+    override consume(...args: Parameters<RateLimiterRedis['consume']>): ReturnType<RateLimiterRedis['consume']> {
+      const waiting = ready();
+      return waiting ? waiting.then(() => super.consume(...args)) : super.consume(...args);
+    }
+  }
+  return new StoreRateLimiter({
+    storeClient: client,
     keyPrefix: store.keys.rate,
     points: options.points ?? 60,
     duration: options.durationSeconds ?? 60,

@@ -19,6 +19,10 @@ export interface WriteBehindOptions {
   windowMs: number;
   /** A batch this large (JSON and text, in UTF-16 units) is sent without waiting out the window. */
   maxBytes: number;
+  /**
+   * How long an entry added `'lazy'` may wait for a batch to ride with before it goes on its own (default 1000 ms).
+   */
+  lazyMs?: number;
   /** Writes a batch in one round trip; resolves with one script result per event, in order. */
   send(batch: QueuedAppend[]): Promise<string[]>;
 }
@@ -27,9 +31,10 @@ export interface WriteBehindOptions {
 export interface WriteBehind {
   /**
    * Queues `entry` behind the events already waiting and resolves with its script result once the batch that holds
-   * it is acknowledged (rejects when that batch failed). `urgent` sends the batch now (start and terminal events).
+   * it is acknowledged (rejects when that batch failed). `'now'` sends the batch now (start and terminal events),
+   * `'window'` within the window, `'lazy'` with the next batch that goes for any other reason, or after `lazyMs`.
    */
-  add(entry: QueuedAppend, urgent: boolean): Promise<string>;
+  add(entry: QueuedAppend, when: 'now' | 'window' | 'lazy'): Promise<string>;
   /** Sends whatever waits now; resolves when Redis has answered it. */
   flush(): Promise<void>;
 }
@@ -54,11 +59,14 @@ export function createWriteBehind(options: WriteBehindOptions): WriteBehind {
   let waiting: Waiting[] = [];
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
+  let lazyTimer: NodeJS.Timeout | undefined;
+  const lazyMs = options.lazyMs ?? 1000;
   let lastSent: Promise<void> = Promise.resolve();
 
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
-    timer = undefined;
+    if (lazyTimer) clearTimeout(lazyTimer);
+    timer = lazyTimer = undefined;
     if (waiting.length === 0) return lastSent;
     const batch = waiting;
     waiting = [];
@@ -76,11 +84,12 @@ export function createWriteBehind(options: WriteBehindOptions): WriteBehind {
   }
 
   return {
-    add(entry, urgent) {
+    add(entry, when) {
       return new Promise<string>((resolve, reject) => {
         waiting.push({ entry, resolve, reject });
         bytes += entry.json.length + entry.text.length;
-        if (urgent || options.windowMs <= 0 || bytes >= options.maxBytes) void flush();
+        if (when === 'lazy') lazyTimer ??= setTimeout(() => void flush(), lazyMs);
+        else if (when === 'now' || options.windowMs <= 0 || bytes >= options.maxBytes) void flush();
         else timer ??= setTimeout(() => void flush(), options.windowMs);
       });
     },

@@ -250,7 +250,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       mirrors.sending(event.id, event.seq);
       // Tokens wait a few ms for company; `start` and the terminal event go at once (with whatever waits before them).
       const queued = { id: event.id, seq: event.seq, json, text, terminal, status };
-      const result = await call(() => writes.add(queued, event.type !== 'token'), event.id);
+      const result = await call(() => writes.add(queued, event.type === 'token' ? 'window' : 'now'), event.id);
       if (result === 'missing') {
         // Redis lost the run under its writer (restarted empty): rebuild it to end it clearly once Redis answers.
         if (mirrors.has(event.id)) {
@@ -346,9 +346,12 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
 
     async countFollowers(id: string, delta: number) {
       // With the next batch of events, a few milliseconds later: the count only decides, after a grace period of
-      // seconds, whether a run nobody reads any more is cancelled.
+      // seconds, whether a run nobody reads any more is cancelled. A change to the count of a run this process writes
+      // waits for the next batch (that run's first token or end, if nothing sooner; a second at most) instead of
+      // going in a call of its own; a read of the count (delta 0) sends whatever waits.
       const change = { id, seq: -1, json: '', text: '', terminal: false, status: '', followers: delta };
-      return Number(await call(() => writes.add(change, false)));
+      const when = delta !== 0 && mirrors.has(id) ? 'lazy' : 'window';
+      return Number(await call(() => writes.add(change, when)));
     },
 
     forgetCreated: (id: string) => created.delete(id),
