@@ -152,10 +152,11 @@ export function createPlan(kind: PlanKind): BenchPlan {
     cluster: {
       targets: ['kit-sync', 'kit-polling', 'kit-sse', 'kit-ws'],
       profiles: [
-        { model: 'sim/gpt-oss-20b', chats: { 10: 60, 100: 400, 1000: 2000 } },
+        { model: 'sim/gpt-oss-20b', chats: { 10: 120, 100: 400, 1000: 2000 } },
         { model: 'sim/instant', chats: { 100: 500 } },
       ],
-      // Under 4 s a scenario at c=10: three rounds, the topologies taking turns, the median kept (about 2 minutes more).
+      // About 7 s a scenario at c=10 (120 chats; 60 left single rounds moving by 30%): three rounds, the topologies
+      // taking turns, the median kept (about 5 minutes more than one round).
       rounds: { 10: 3 },
       // Zero delay at c=100: both deployments saturated, so tokens/s is what the cores can serve (about two minutes).
       scaling: {
