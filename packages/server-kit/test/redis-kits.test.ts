@@ -52,6 +52,20 @@ async function instances(
   return started;
 }
 
+/** Starts `count` polling runs on `server`, one after the other, and returns their ids. */
+async function startTasks(server: TestServer, count: number): Promise<string[]> {
+  const ids: string[] = [];
+  for (let index = 0; index < count; index++) {
+    const accepted = await post(
+      `${server.url}/api/async/chat`,
+      JSON.stringify({ message: `question ${index}`, model: 'sim/slow' }),
+    );
+    expect(accepted.status).toBe(202);
+    ids.push(((await accepted.json()) as { task_id: string }).task_id);
+  }
+  return ids;
+}
+
 async function snapshot(server: TestServer, id: string, query = ''): Promise<RunSnapshot> {
   return (await (await fetch(`${server.url}/api/runs/${id}${query}`)).json()) as RunSnapshot;
 }
@@ -59,15 +73,7 @@ async function snapshot(server: TestServer, id: string, query = ''): Promise<Run
 describe('several instances on one Redis (in one process)', () => {
   it('hands polling runs to whichever instance has a free worker, at most its concurrency at once', async () => {
     const [a, b] = await instances(2, { queueConcurrency: 1 });
-    const ids: string[] = [];
-    for (let index = 0; index < 3; index++) {
-      const accepted = await post(
-        `${a!.url}/api/async/chat`,
-        JSON.stringify({ message: `question ${index}`, model: 'sim/slow' }),
-      );
-      expect(accepted.status).toBe(202);
-      ids.push(((await accepted.json()) as { task_id: string }).task_id);
-    }
+    const ids = await startTasks(a!, 3);
     // Two workers of one job each: two runs flow, one per instance, and the third waits in the queue.
     await waitUntil(
       async () =>
@@ -90,15 +96,7 @@ describe('several instances on one Redis (in one process)', () => {
 
   it('drives a polling run on the instance that accepted it while that one has a free worker slot', async () => {
     const [a, b] = await instances(2, { queueConcurrency: 10 });
-    const ids: string[] = [];
-    for (let index = 0; index < 6; index++) {
-      const accepted = await post(
-        `${a!.url}/api/async/chat`,
-        JSON.stringify({ message: `question ${index}`, model: 'sim/slow' }),
-      );
-      expect(accepted.status).toBe(202);
-      ids.push(((await accepted.json()) as { task_id: string }).task_id);
-    }
+    const ids = await startTasks(a!, 6);
     // b's worker is idle and waiting on the queue, yet no run reaches it: none was queued.
     for (const id of ids) {
       let run = await snapshot(b!, id, '?wait=10');

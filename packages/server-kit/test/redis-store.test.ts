@@ -92,6 +92,33 @@ describe('redis run store', () => {
     expect((await Promise.all(waits)).sort()).toEqual([...ids].sort());
   });
 
+  it('keeps waking waiters on another instance after Redis restarted', async () => {
+    fresh();
+    const [a, b] = [open(), open()];
+    await begin(a, 'before');
+    // b's tail is in a blocking read for this run when Redis goes away.
+    const abandoned = b.waitForEvents('before', 0, { timeoutMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await fixture.redis.stop();
+    await fixture.redis.restart();
+    await waitUntil(
+      () =>
+        begin(a, 'after').then(
+          () => true,
+          () => false,
+        ),
+      10_000,
+    );
+    // Far shorter than the wait's own timeout: only a tail reading again after the restart wakes it in time.
+    const woken = b.waitForEvents('after', 0, { timeoutMs: 60_000 }).then(() => 'woken');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    await a.append(token('after', 1, 'x'));
+    const late = new Promise((resolve) => setTimeout(() => resolve('still waiting'), 10_000));
+    expect(await Promise.race([woken, late])).toBe('woken');
+    expect((await b.read('after', 0))?.map((event) => event.seq)).toEqual([1]);
+    void abandoned;
+  });
+
   it('shares idempotency keys across instances', async () => {
     fresh();
     const [a, b] = [open(), open()];

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { JobQueue, RunJob } from '../job-queue.js';
-import { duplicateConnection } from '../stores/redis-connection.js';
+import { awaitBlocking, duplicateConnection } from '../stores/redis-connection.js';
 import type { RedisRunStore } from '../stores/redis.js';
 import { scriptsOf } from '../stores/redis-scripts.js';
 
@@ -130,35 +130,16 @@ export function createRedisJobQueue(store: RedisRunStore, options: RedisJobQueue
     }
   }
 
-  /**
-   * One blocking read of up to `count` new jobs. A read whose connection dropped may never settle (ioredis neither
-   * resends nor rejects it when the reconnection succeeds at once): when the connection drops, past its block time, or
-   * when the queue closes, the connection is replaced and the read given up; what it might have taken is reclaimed after `reclaimAfterMs`.
-   */
+  /** One blocking read of up to `count` new jobs; what a read given up (see {@link awaitBlocking}) took is reclaimed. */
   async function readJobs(count: number): Promise<StreamEntry[]> {
     const connection = (reader ??= duplicateConnection(client));
-    const read = connection
+    const reply = connection
       .xreadgroup('GROUP', GROUP, consumer, 'COUNT', count, 'BLOCK', BLOCK_MS, 'STREAMS', stream, '>')
       .then((answer) => ((answer as Array<[string, StreamEntry[]]> | null)?.[0]?.[1] ?? []) as StreamEntry[]);
-    let timer: NodeJS.Timeout | undefined;
-    let dropped: (() => void) | undefined;
-    const givenUp = new Promise<undefined>((resolve) => {
-      timer = setTimeout(() => resolve(undefined), BLOCK_MS + 2000);
-      stopReading = dropped = () => resolve(undefined);
-      connection.once('close', dropped);
-    });
-    try {
-      const entries = await Promise.race([read, givenUp]);
-      if (entries) return entries;
-      read.catch(() => {});
-      connection.disconnect();
-      if (reader === connection) reader = undefined;
-      return [];
-    } finally {
-      clearTimeout(timer);
-      if (dropped) connection.off('close', dropped);
-      stopReading = undefined;
-    }
+    const entries = await awaitBlocking(connection, reply, BLOCK_MS + 2000, (stop) => (stopReading = stop));
+    if (entries) return entries;
+    if (reader === connection) reader = undefined;
+    return [];
   }
 
   /** Puts jobs this process took and cannot drive back at the end of the stream, unacknowledged by it. */

@@ -29,3 +29,38 @@ export function duplicateConnection(client: Redis): Redis {
   duplicate.on('error', () => {});
   return duplicate;
 }
+
+/**
+ * Waits for `reply`, a blocking command sent on `connection` (a duplicate of its own). Such a command in flight when
+ * the connection dropped may never settle: ioredis neither resends nor rejects it when the reconnection succeeds at
+ * once. So the wait is given up when the connection closes, after `giveUpAfterMs`, or when the function handed to
+ * `onStop` is called (the caller closing); then the connection is disconnected (open another) and the answer is
+ * `undefined`.
+ */
+export async function awaitBlocking<T>(
+  connection: Redis,
+  reply: Promise<T>,
+  giveUpAfterMs: number,
+  onStop: (stop: (() => void) | undefined) => void,
+): Promise<T | undefined> {
+  const givenUp = Symbol('given up');
+  let timer: NodeJS.Timeout | undefined;
+  let stop: (() => void) | undefined;
+  const stopped = new Promise<typeof givenUp>((resolve) => {
+    timer = setTimeout(() => resolve(givenUp), giveUpAfterMs);
+    stop = () => resolve(givenUp);
+    connection.once('close', stop);
+  });
+  onStop(stop);
+  try {
+    const answer = await Promise.race([reply, stopped]);
+    if (answer !== givenUp) return answer as T;
+    reply.catch(() => {});
+    connection.disconnect();
+    return undefined;
+  } finally {
+    clearTimeout(timer);
+    if (stop) connection.off('close', stop);
+    onStop(undefined);
+  }
+}

@@ -1,4 +1,5 @@
 import type { Redis } from 'ioredis';
+import { awaitBlocking } from './redis-connection.js';
 import type { RedisKeys } from './redis-keys.js';
 
 interface Watch {
@@ -10,8 +11,11 @@ interface Watch {
 
 /** Options of {@link createRedisTail}. */
 export interface RedisTailOptions {
-  /** A connection of its own: it spends its life in blocking reads. */
-  connection: Redis;
+  /**
+   * Opens a connection of the tail's own: it spends its life in blocking reads. Called again when a read was given
+   * up on a connection that dropped.
+   */
+  connect: () => Redis;
   /** Any other connection, to write the wake stream while the read blocks. */
   writer: Redis;
   keys: RedisKeys;
@@ -37,7 +41,8 @@ export interface RedisTail {
 
 /** Starts the tail's read loop. */
 export function createRedisTail(options: RedisTailOptions): RedisTail {
-  const { connection, writer, keys } = options;
+  const { writer, keys } = options;
+  let connection: Redis | undefined;
   const blockMs = options.blockMs ?? 5000;
   const wakeKey = keys.wake(options.instanceId);
   const watches = new Map<string, Watch>();
@@ -47,6 +52,7 @@ export function createRedisTail(options: RedisTailOptions): RedisTail {
   let poked = false;
   let closed = false;
   let idle: (() => void) | undefined;
+  let stopReading: (() => void) | undefined;
 
   const wake = (watch: Watch, seq = Number.POSITIVE_INFINITY) => {
     for (const [resolve, known] of [...watch.waiters]) if (known < seq) resolve();
@@ -79,15 +85,7 @@ export function createRedisTail(options: RedisTailOptions): RedisTail {
       poked = false;
       let result: Array<[string, Array<[string, string[]]>]> | null;
       try {
-        result = (await connection.xread(
-          'COUNT',
-          1,
-          'BLOCK',
-          blockMs,
-          'STREAMS',
-          ...streams,
-          ...from,
-        )) as typeof result;
+        result = await read(streams, from);
       } catch {
         reading = false;
         // Redis is unreachable: let every waiter re-read (and see the error), then try again shortly.
@@ -109,6 +107,19 @@ export function createRedisTail(options: RedisTailOptions): RedisTail {
       }
     }
   }
+
+  /** One blocking read; one given up (see {@link awaitBlocking}) fails, so every waiter re-reads. */
+  async function read(streams: string[], from: string[]): Promise<Array<[string, Array<[string, string[]]>]> | null> {
+    const current = (connection ??= options.connect());
+    const reply = current.xread('COUNT', 1, 'BLOCK', blockMs, 'STREAMS', ...streams, ...from) as Promise<Array<
+      [string, Array<[string, string[]]>]
+    > | null>;
+    const answer = await awaitBlocking(current, reply, blockMs + 2000, (stop) => (stopReading = stop));
+    if (answer !== undefined) return answer;
+    if (connection === current) connection = undefined;
+    throw new Error('the blocking read was given up');
+  }
+
   const running = loop();
 
   return {
@@ -148,7 +159,8 @@ export function createRedisTail(options: RedisTailOptions): RedisTail {
       closed = true;
       for (const watch of watches.values()) wake(watch);
       idle?.();
-      connection.disconnect();
+      stopReading?.();
+      connection?.disconnect();
       await running.catch(() => {});
     },
   };

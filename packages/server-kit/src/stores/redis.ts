@@ -139,7 +139,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
   });
   const lost = new Set<string>();
   const tail = createRedisTail({
-    connection: duplicateConnection(client),
+    connect: () => duplicateConnection(client),
     writer: client,
     keys,
     instanceId,
