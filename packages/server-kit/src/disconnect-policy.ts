@@ -57,9 +57,12 @@ export function createDisconnectPolicy(
 
   return {
     attach(id) {
-      followers.set(id, (followers.get(id) ?? 0) + 1);
+      const local = followers.get(id) ?? 0;
+      followers.set(id, local + 1);
       clear(id);
-      countShared?.(id, 1).catch(() => {});
+      // This process counts once across instances, however many of its readers follow the run (and counts down
+      // once, when the last of them leaves).
+      if (local === 0) countShared?.(id, 1).catch(() => {});
       let detached = false;
       return (ended = false) => {
         if (detached) return;

@@ -61,8 +61,11 @@ export function createRunLimits(options: RunLimitsOptions = {}): RunLimits {
       // Bounded: past 10,000 principals the remaining windows simply run out (their timers are unref'd).
       if (ownLimiter && limitedKeys.size < 10_000) limitedKeys.add(key);
       if (acquired.status === 'rejected' || !acquired.value) {
-        // A rate limiter counts a refused consume too: the point goes back either way.
-        limiter.reward(key, 1).catch(() => {});
+        // A rate limiter counts a refused consume too: the point goes back either way, unless the limiter could not
+        // count it at all (unreachable).
+        if (consumed.status === 'fulfilled' || consumed.reason instanceof RateLimiterRes) {
+          limiter.reward(key, 1).catch(() => {});
+        }
         if (acquired.status === 'rejected') throw acquired.reason;
         throw new ChatError('rate_limited', `at most ${maxPerPrincipal} runs may be in progress at once`, {
           retryAfterMs: 1000,

@@ -146,6 +146,28 @@ describe('several instances on one Redis (in one process)', () => {
     expect(statuses).toEqual([200, 200, 200, 429]);
   });
 
+  it('cancels a run once its readers on one instance, however many, have all left', async () => {
+    const [a, b] = await instances(2, {}, { disconnectGraceMs: 300 });
+    const first = new AbortController();
+    const response = await fetch(`${a!.url}/api/sse/chat`, { method: 'POST', body: slowBody, signal: first.signal });
+    const seen = await readSse(response, (event) => event.seq >= 1);
+    const id = seen[0]!.id;
+    // A second reader of the same run on the same instance (the first is still reading).
+    const second = new AbortController();
+    const reading = fetch(`${a!.url}/api/sse/chat/${id}`, {
+      headers: { 'Last-Event-ID': String(seen.at(-1)!.seq) },
+      signal: second.signal,
+    })
+      .then((stream) => readSse(stream, (event) => event.seq >= seen.at(-1)!.seq + 3))
+      .catch(() => []);
+    expect((await reading).length).toBeGreaterThan(0);
+    const aborted = a!.provider.nextAbort();
+    first.abort();
+    second.abort();
+    await aborted;
+    await waitUntil(async () => (await snapshot(b!, id)).status === 'cancelled');
+  });
+
   it('keeps a run resumed on another instance going past the grace period, and cancels it once nobody reads it', async () => {
     const [a, b] = await instances(2, {}, { disconnectGraceMs: 300 });
     const controller = new AbortController();

@@ -139,7 +139,9 @@ export function createRedisJobQueue(store: RedisRunStore, options: RedisJobQueue
     const entries = await awaitBlocking(connection, reply, BLOCK_MS + 2000, (stop) => (stopReading = stop));
     if (entries) return entries;
     if (reader === connection) reader = undefined;
-    return [];
+    if (closed) return [];
+    // Through the read loop's back-off: while Redis refuses connections, a new one would close at once.
+    throw new Error('the blocking read was given up');
   }
 
   /** Puts jobs this process took and cannot drive back at the end of the stream, unacknowledged by it. */
@@ -171,7 +173,11 @@ export function createRedisJobQueue(store: RedisRunStore, options: RedisJobQueue
           'COUNT',
           free,
         )) as [string, Array<StreamEntry | null>];
-        for (const entry of entries) if (entry && !inFlight.has(entry[0]) && !closed) start(entry);
+        const taken = entries.filter((entry): entry is StreamEntry => entry !== null && !inFlight.has(entry[0]));
+        // Slots the engine took for itself during the round trips are not free any more.
+        const room = closed ? 0 : Math.max(0, concurrency - inFlight.size - reserved);
+        for (const entry of taken.slice(0, room)) start(entry);
+        if (taken.length > room) await giveBack(taken.slice(room));
       }
       if (renewals % FORGET_CONSUMER_AFTER === 0) await forgetGoneConsumers();
     } catch {

@@ -22,6 +22,8 @@ export interface Mirror {
   distrusted: boolean;
   /** Local readers waiting for the next event. */
   waiters: Set<() => void>;
+  /** This process has changed the run's follower count. */
+  counted?: boolean;
   /** When (performance.now()) Redis acknowledged the run's terminal event; the mirror is kept a moment after it. */
   endedAt?: number;
   terminal?: DoneEvent | ErrorEvent;

@@ -346,11 +346,17 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
 
     async countFollowers(id: string, delta: number) {
       // With the next batch of events, a few milliseconds later: the count only decides, after a grace period of
-      // seconds, whether a run nobody reads any more is cancelled. A change to the count of a run this process writes
-      // waits for the next batch (that run's first token or end, if nothing sooner; a second at most) instead of
-      // going in a call of its own; a read of the count (delta 0) sends whatever waits.
+      // seconds, whether a run nobody reads any more is cancelled. Some changes to the count of a run this process
+      // writes wait for the next batch (that run's next event if nothing sooner; a second at most) instead of going
+      // in a call of their own: a decrease (late, it only delays a cancel) and the run's first increase (its reader
+      // is the first: no instance can be counting down a grace period for the run yet). A later increase may be what
+      // stops another instance's grace period from cancelling the run: it goes within the window. A read of the
+      // count (delta 0) sends whatever waits.
       const change = { id, seq: -1, json: '', text: '', terminal: false, status: '', followers: delta };
-      const when = delta !== 0 && mirrors.has(id) ? 'lazy' : 'window';
+      const mirror = mirrors.has(id) ? mirrors.get(id) : undefined;
+      const lazy = mirror !== undefined && (delta < 0 || (delta > 0 && !mirror.counted));
+      if (mirror && delta !== 0) mirror.counted = true;
+      const when = lazy ? 'lazy' : 'window';
       return Number(await call(() => writes.add(change, when)));
     },
 
