@@ -53,7 +53,8 @@ export function createRunLimits(options: RunLimitsOptions = {}): RunLimits {
         throw new ChatError('overloaded', 'the server is at capacity; retry shortly', { retryAfterMs: 1000 });
       }
       // The count and the rate limit are asked at once (with a shared store, one round trip for both); a run refused
-      // for the count gets its rate-limit point back, so a refused run costs none of the principal's budget.
+      // for the count gets its rate-limit point back, so a refused run costs none of the principal's budget in the end
+      // (until the refund lands, a request of the same principal at its very last point may be refused).
       const [acquired, consumed] = await Promise.allSettled([
         counter.acquire(key, runId, maxPerPrincipal),
         limiter.consume(key),
