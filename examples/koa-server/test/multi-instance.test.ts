@@ -223,10 +223,12 @@ describe('two reference servers sharing one redis-server', () => {
       await new Promise((resolve) => setTimeout(resolve, 2000));
       const left = (await admin.keys('*')).sort();
       // Nothing of any run, idempotency key, lease or per-principal count; only the job queue's stream (empty: no job
-      // waiting or taken) and the rate limiter's counters, which expire within a minute.
+      // waiting or taken; absent if Redis restarted and the instances stopped before their workers made it again,
+      // since polling runs only go through it when an instance has no free slot) and the rate limiter's counters,
+      // which expire within a minute.
       const bookkeeping: string[] = left.filter((name) => name === 'chatwire:jobs');
       expect(await admin.xlen('chatwire:jobs')).toBe(0);
-      expect((await admin.xpending('chatwire:jobs', 'workers'))[0]).toBe(0);
+      if (bookkeeping.length > 0) expect((await admin.xpending('chatwire:jobs', 'workers'))[0]).toBe(0);
       const rate = left.filter((name) => name.startsWith('chatwire:rate:'));
       expect(left.filter((name) => !bookkeeping.includes(name) && !rate.includes(name))).toEqual([]);
       for (const name of rate) expect(await admin.pttl(name)).toBeLessThanOrEqual(60_000);

@@ -140,6 +140,8 @@ export function createRedisJobQueue(store: RedisRunStore, options: RedisJobQueue
     if (entries) return entries;
     if (reader === connection) reader = undefined;
     if (closed) return [];
+    // The connection dropped: Redis may have restarted empty, so the group is made sure of again before the next read.
+    groupReady = undefined;
     // Through the read loop's back-off: while Redis refuses connections, a new one would close at once.
     throw new Error('the blocking read was given up');
   }
