@@ -53,12 +53,14 @@ export async function driveRun(
   let firstTokenMs: number | undefined;
   let terminal: DoneEvent | ErrorEvent | undefined;
   let storeFailed = false;
+  const firstToken = () => {
+    if (firstTokenMs !== undefined) return;
+    firstTokenMs = performance.now() - started;
+    observer?.firstToken?.(info, firstTokenMs);
+  };
   // What follows a stored event: the first token's time, the terminal event.
   const wrote = (event: RunEvent) => {
-    if (event.type === 'token' && firstTokenMs === undefined) {
-      firstTokenMs = performance.now() - started;
-      observer?.firstToken?.(info, firstTokenMs);
-    }
+    if (event.type === 'token') firstToken();
     if (isTerminalEvent(event)) terminal = event;
   };
   const storeError = (error: unknown): never => {
@@ -82,9 +84,12 @@ export async function driveRun(
   let writer: Promise<void> | undefined;
   // Taken once per run (a store seen through the metrics proxy would run its trap on every token otherwise).
   const appendNow = (store.append as AppendFunction)[appendsNow];
-  // A run nobody streams live, on a store whose writes are round trips: after the first token, tokens gather this long
-  // (or up to QUIET_RUN_MAX_TEXT) into one event. The end of the model's stream, a failure or a cancel cuts it short.
+  // A run nobody streams live, on a store whose writes are round trips: tokens gather this long (or up to
+  // QUIET_RUN_MAX_TEXT) into one event. The end of the model's stream, a failure or a cancel cuts it short. A polling
+  // run writes its first token at once (a poller shows it); a sync run's client reads nothing before the end, so its
+  // first token gathers too (one round trip fewer per chat), and its time to first token is when the model sent it.
   const quietMs = info.mode === 'sync' || info.mode === 'polling' ? (store.quietRunWindowMs ?? 0) : 0;
+  const gatherFirst = quietMs > 0 && info.mode === 'sync';
   let firstWritten = false;
   let finishing = false;
   let gathering: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
@@ -107,7 +112,7 @@ export async function driveRun(
       // of the model's burst (read in this same turn) join it, one event instead of the first token alone and the rest.
       if (store.batchesAppends) await nextMacrotask();
       while (pending !== '') {
-        if (quietMs > 0 && firstWritten && !finishing && !controller.signal.aborted) await gather();
+        if (quietMs > 0 && (firstWritten || gatherFirst) && !finishing && !controller.signal.aborted) await gather();
         const event: RunEvent = { id, seq: ++seq, type: 'token', text: pending };
         pending = '';
         // `write` inlined: one async call fewer per token (and an in-process store answers every append with the same
@@ -168,6 +173,7 @@ export async function driveRun(
           if (firstTokenMs === undefined) wrote(event);
           continue;
         }
+        if (gatherFirst) firstToken();
         pending += chunk.text;
         writer ??= writeTokens();
         if (pending.length >= QUIET_RUN_MAX_TEXT) stopGathering(false);

@@ -75,8 +75,8 @@ export interface RunStore {
   readonly batchesAppends?: boolean;
   /**
    * How long, in ms, tokens of a run that no client streams live (a `sync` run, a `polling` run) may gather in its
-   * driver before they are written as one token event; the first token is written at once, and the terminal event and
-   * a cancel write what gathered at once. For a store whose writes cost a round trip each (Redis): a sync client reads
+   * driver before they are written as one token event; a polling run's first token is written at once (a sync run's
+   * gathers too), and the terminal event and a cancel write what gathered at once. For a store whose writes cost a round trip each (Redis): a sync client reads
    * nothing before the end, and a poller's answers already wait for more events (the `linger`), so fewer, larger
    * writes change nothing they see. Optional: 0 when absent.
    */

@@ -157,6 +157,30 @@ describe('redis run store', () => {
     expect(await a.claim('q1')).toBe(false);
   });
 
+  it("hears a cancel published while its subscription was down, and reads no run's cancel flag otherwise", async () => {
+    fresh();
+    const [a, b] = [open({ leaseMs: 300 }), open()];
+    await begin(a, 'm1');
+    let heard = 0;
+    a.onCancel('m1', () => heard++);
+    const hgets = async () => {
+      const stats = String(await fixture.admin.info('commandstats'));
+      return Number(stats.match(/cmdstat_hget:calls=(\d+)/)?.[1] ?? 0);
+    };
+    // Lease renewals every 100 ms with a run in progress: none reads the run's cancel flag while nothing was missed
+    // (every renewal did before, a command per running run every second).
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    const before = await hgets();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(await hgets()).toBe(before);
+    // `a`'s subscription drops; the cancel is published before it can be back (ioredis waits 100 ms to reconnect).
+    await fixture.admin.client('KILL', 'TYPE', 'pubsub');
+    expect(await b.requestCancel('m1')).toBe(true);
+    // Only the check after the subscription is back (a read of the flag) can make `a` hear it.
+    await waitUntil(() => heard === 1);
+    expect(await hgets()).toBeGreaterThan(before);
+  });
+
   it('creates a run with its start event and claim in one step, and a cancel heard before the driver listens still reaches it', async () => {
     fresh();
     const [a, b] = [open(), open()];

@@ -10,6 +10,13 @@ export interface RedisCancels {
   dispatch(id: string): void;
   /** Runs that have a local listener (their writers are in this process). */
   listened(): string[];
+  /**
+   * Whether a cancel may have been published while this process was not subscribed (before its first subscription,
+   * or while its connection was down), and not checked for since. Returns `undefined` if not, else a function to call
+   * once the runs' hashes were read successfully: it clears the answer if the subscription was in place when this was
+   * asked (a cancel published after that was heard) and has not dropped since.
+   */
+  mayHaveMissed(): (() => void) | undefined;
   close(): void;
 }
 
@@ -21,6 +28,28 @@ export interface RedisCancels {
 export function createRedisCancels(connection: Redis, channel: string, unheard?: (id: string) => void): RedisCancels {
   const listeners = new Map<string, Set<() => void>>();
   let subscribed: Promise<void> | undefined;
+  // Set until a check after the subscription is in place; set again whenever its connection drops.
+  let missed = true;
+  let drops = 0;
+  // Whether Redis has confirmed the subscription on the current connection.
+  let listening = false;
+  let everListened = false;
+  connection.on('close', () => {
+    missed = true;
+    drops += 1;
+    listening = false;
+  });
+  // ioredis resubscribes on its own after a reconnection but reports nothing when Redis confirms it: asking again
+  // (a no-op for Redis) gives the confirmation to wait for.
+  connection.on('ready', () => {
+    if (!everListened || listening) return;
+    connection.subscribe(channel).then(
+      () => {
+        listening = connection.status === 'ready';
+      },
+      () => {},
+    );
+  });
 
   const dispatch = (id: string) => {
     const set = listeners.get(id);
@@ -31,7 +60,9 @@ export function createRedisCancels(connection: Redis, channel: string, unheard?:
   // ioredis resubscribes after a reconnection, but only to a subscription that once succeeded.
   const ready = () =>
     (subscribed ??= connection.subscribe(channel).then(
-      () => undefined,
+      () => {
+        listening = everListened = true;
+      },
       (error: unknown) => {
         subscribed = undefined;
         throw error;
@@ -52,6 +83,14 @@ export function createRedisCancels(connection: Redis, channel: string, unheard?:
       };
     },
     listened: () => [...listeners.keys()],
+    mayHaveMissed() {
+      if (!missed) return undefined;
+      const wasListening = listening;
+      const dropsThen = drops;
+      return () => {
+        if (wasListening && drops === dropsThen) missed = false;
+      };
+    },
     close: () => connection.disconnect(),
   };
 }

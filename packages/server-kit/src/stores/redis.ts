@@ -175,10 +175,13 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       lost.delete(id);
       mirrors.forget(id);
     }
-    // A cancel published while the subscription was reconnecting is still in the run's hash.
+    // A cancel published while the subscription was reconnecting is still in the run's hash. Read only after such a
+    // gap: once per renewal it was a command per running run every second.
+    const checked = cancels.mayHaveMissed();
+    if (!checked) return;
     const ids = cancels.listened().filter((id) => mirrors.has(id));
-    if (ids.length === 0) return;
     const flags = await Promise.all(ids.map((id) => client.hget(keys.meta(id), 'cancel')));
+    checked();
     ids.forEach((id, index) => flags[index] === '1' && cancels.dispatch(id));
   }
 
