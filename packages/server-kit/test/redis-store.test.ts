@@ -174,7 +174,7 @@ describe('redis run store', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await hgets()).toBe(before);
     // `a`'s subscription drops; the cancel is published before it can be back (ioredis waits 100 ms to reconnect).
-    await fixture.admin.client('KILL', 'TYPE', 'pubsub');
+    await fixture.admin.call('CLIENT', 'KILL', 'TYPE', 'pubsub');
     expect(await b.requestCancel('m1')).toBe(true);
     // Only the check after the subscription is back (a read of the flag) can make `a` hear it.
     await waitUntil(() => heard === 1);
