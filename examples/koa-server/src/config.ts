@@ -30,6 +30,8 @@ export interface ServerConfig {
   leaseMs?: number;
   /** With Redis: how long an event may wait for others to go in one script call (`CHATWIRE_WRITE_BEHIND_MS`, default the store's 4 ms). */
   writeBehindMs?: number;
+  /** With Redis: how long a run's later tokens may wait for others (`CHATWIRE_TOKEN_WINDOW_MS`, default the store's 16 ms). */
+  tokenWindowMs?: number;
 }
 
 // Every token waits up to this long before its readers see it: more is a stall, not a batch.
@@ -44,7 +46,8 @@ export class ConfigError extends Error {
  * Reads `PORT` (8000), `HOST` (0.0.0.0), `GROQ_API_KEY`, `GROQ_BASE_URL`, `CHATWIRE_PROVIDER`, `DEFAULT_MODEL`,
  * `CHATWIRE_API_KEYS`, `CHATWIRE_ALLOWED_ORIGINS`, `CHATWIRE_TICKET_SECRET`, `CHATWIRE_TRUSTED_PROXIES`,
  * `CHATWIRE_SHUTDOWN_DEADLINE_MS`,
- * `REDIS_URL`, `CHATWIRE_RUN_TTL_MS`, `CHATWIRE_LEASE_MS` and `CHATWIRE_WRITE_BEHIND_MS`.
+ * `REDIS_URL`, `CHATWIRE_RUN_TTL_MS`, `CHATWIRE_LEASE_MS`, `CHATWIRE_WRITE_BEHIND_MS` and
+ * `CHATWIRE_TOKEN_WINDOW_MS`.
  * An empty variable counts as unset, so a copied `.env.example` with blank values works as is.
  */
 export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
@@ -131,13 +134,16 @@ export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
   const leaseMs = milliseconds('CHATWIRE_LEASE_MS');
   if (leaseMs !== undefined && leaseMs < 300) throw new ConfigError('CHATWIRE_LEASE_MS must be at least 300');
   if (leaseMs !== undefined) config.leaseMs = leaseMs;
-  const writeBehind = value('CHATWIRE_WRITE_BEHIND_MS');
-  if (writeBehind !== undefined) {
-    if (!/^\d+$/.test(writeBehind) || Number(writeBehind) > MAX_WRITE_BEHIND_MS)
-      throw new ConfigError(
-        `CHATWIRE_WRITE_BEHIND_MS must be milliseconds from 0 to ${MAX_WRITE_BEHIND_MS}, got "${writeBehind}"`,
-      );
-    config.writeBehindMs = Number(writeBehind);
-  }
+  const windowOf = (name: string) => {
+    const window = value(name);
+    if (window === undefined) return undefined;
+    if (!/^\d+$/.test(window) || Number(window) > MAX_WRITE_BEHIND_MS)
+      throw new ConfigError(`${name} must be milliseconds from 0 to ${MAX_WRITE_BEHIND_MS}, got "${window}"`);
+    return Number(window);
+  };
+  const writeBehindMs = windowOf('CHATWIRE_WRITE_BEHIND_MS');
+  if (writeBehindMs !== undefined) config.writeBehindMs = writeBehindMs;
+  const tokenWindowMs = windowOf('CHATWIRE_TOKEN_WINDOW_MS');
+  if (tokenWindowMs !== undefined) config.tokenWindowMs = tokenWindowMs;
   return config;
 }

@@ -111,6 +111,7 @@ async function runsBackend(config: ServerConfig): Promise<Pick<ChatKitOptions, '
     ...ttl,
     ...(config.leaseMs === undefined ? {} : { leaseMs: config.leaseMs }),
     ...(config.writeBehindMs === undefined ? {} : { writeBehindMs: config.writeBehindMs }),
+    ...(config.tokenWindowMs === undefined ? {} : { tokenWindowMs: config.tokenWindowMs }),
     ...(runsPerMinute === undefined ? {} : { runsPerMinute }),
   });
 }

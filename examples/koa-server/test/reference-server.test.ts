@@ -79,6 +79,7 @@ describe('reference server on the simulated model', () => {
     [{ CHATWIRE_PROVIDER: 'groq' }, 'CHATWIRE_PROVIDER=groq needs GROQ_API_KEY'],
     [{ CHATWIRE_LEASE_MS: '3s' }, 'CHATWIRE_LEASE_MS must be milliseconds, got "3s"'],
     [{ CHATWIRE_WRITE_BEHIND_MS: '-1' }, 'CHATWIRE_WRITE_BEHIND_MS must be milliseconds from 0 to 1000, got "-1"'],
+    [{ CHATWIRE_TOKEN_WINDOW_MS: '16ms' }, 'CHATWIRE_TOKEN_WINDOW_MS must be milliseconds from 0 to 1000, got "16ms"'],
     [
       // The value docker-compose.yml used to ship: published, and too short to resist guessing anyway.
       { CHATWIRE_TICKET_SECRET: 'change-me-shared-ticket-secret' },

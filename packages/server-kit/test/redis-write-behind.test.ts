@@ -45,6 +45,30 @@ describe('redis run store write-behind', () => {
     }
   });
 
+  it("sends a run's first token within writeBehindMs and lets its later tokens wait up to tokenWindowMs", async () => {
+    fresh();
+    const writer = open({ writeBehindMs: 20, tokenWindowMs: FOREVER });
+    const reader = open();
+    await begin(writer, 'l1');
+    await begin(writer, 'l2');
+    // The first token goes within 20 ms (a test that waited out tokenWindowMs would time out).
+    await writer.append(token('l1', 1, 'a'));
+    expect((await reader.get('l1'))?.partial).toBe('a');
+    // Later tokens wait for company...
+    const later = [writer.append(token('l1', 2, 'b')), writer.append(token('l1', 3, 'c'))];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await reader.get('l1'))?.last_seq).toBe(1);
+    // ...until an entry due sooner goes: another run's first token takes them along, in the same script call.
+    await writer.append(token('l2', 1, 'x'));
+    await Promise.all(later);
+    expect(await reader.get('l1')).toMatchObject({ last_seq: 3, partial: 'abc' });
+    // And a terminal event sends what waits at once, as before.
+    const last = writer.append(token('l2', 2, 'y'));
+    await writer.append(done('l2', 3));
+    await last;
+    expect(seqs(await reader.read('l2', -1))).toEqual([0, 1, 2, 3]);
+  });
+
   it('sends what waits at once with a terminal event, and resumes from the middle of a batch', async () => {
     fresh();
     const writer = open({ writeBehindMs: FOREVER });

@@ -15,8 +15,10 @@ export interface QueuedAppend {
 
 /** Options of {@link createWriteBehind}. */
 export interface WriteBehindOptions {
-  /** How long the first event of a batch may wait for others to join it; 0 sends every event at once. */
+  /** How long an entry added `'window'` may wait for others to join it; 0 sends every event at once. */
   windowMs: number;
+  /** How long an entry added `'later'` may wait (default `windowMs`). */
+  laterMs?: number;
   /** A batch this large (JSON and text, in UTF-16 units) is sent without waiting out the window. */
   maxBytes: number;
   /**
@@ -32,9 +34,10 @@ export interface WriteBehind {
   /**
    * Queues `entry` behind the events already waiting and resolves with its script result once the batch that holds
    * it is acknowledged (rejects when that batch failed). `'now'` sends the batch now (start and terminal events),
-   * `'window'` within the window, `'lazy'` with the next batch that goes for any other reason, or after `lazyMs`.
+   * `'window'` within `windowMs`, `'later'` within `laterMs`, `'lazy'` within `lazyMs`: whichever entry is due first
+   * sends the batch, and every entry waiting goes with it.
    */
-  add(entry: QueuedAppend, when: 'now' | 'window' | 'lazy'): Promise<string>;
+  add(entry: QueuedAppend, when: 'now' | 'window' | 'later' | 'lazy'): Promise<string>;
   /** Sends whatever waits now; resolves when Redis has answered it. */
   flush(): Promise<void>;
 }
@@ -59,14 +62,19 @@ export function createWriteBehind(options: WriteBehindOptions): WriteBehind {
   let waiting: Waiting[] = [];
   let bytes = 0;
   let timer: NodeJS.Timeout | undefined;
-  let lazyTimer: NodeJS.Timeout | undefined;
-  const lazyMs = options.lazyMs ?? 1000;
+  // When the timer fires (performance.now() time): the earliest deadline of what waits.
+  let dueAt = Number.POSITIVE_INFINITY;
+  const delays = {
+    window: options.windowMs,
+    later: options.laterMs ?? options.windowMs,
+    lazy: options.lazyMs ?? 1000,
+  };
   let lastSent: Promise<void> = Promise.resolve();
 
   function flush(): Promise<void> {
     if (timer) clearTimeout(timer);
-    if (lazyTimer) clearTimeout(lazyTimer);
-    timer = lazyTimer = undefined;
+    timer = undefined;
+    dueAt = Number.POSITIVE_INFINITY;
     if (waiting.length === 0) return lastSent;
     const batch = waiting;
     waiting = [];
@@ -88,9 +96,13 @@ export function createWriteBehind(options: WriteBehindOptions): WriteBehind {
       return new Promise<string>((resolve, reject) => {
         waiting.push({ entry, resolve, reject });
         bytes += entry.json.length + entry.text.length;
-        if (when === 'lazy') lazyTimer ??= setTimeout(() => void flush(), lazyMs);
-        else if (when === 'now' || options.windowMs <= 0 || bytes >= options.maxBytes) void flush();
-        else timer ??= setTimeout(() => void flush(), options.windowMs);
+        const delay = when === 'now' ? 0 : delays[when];
+        if (delay <= 0 || bytes >= options.maxBytes) return void flush();
+        const due = performance.now() + delay;
+        if (due >= dueAt) return;
+        if (timer) clearTimeout(timer);
+        dueAt = due;
+        timer = setTimeout(() => void flush(), delay);
       });
     },
     flush,

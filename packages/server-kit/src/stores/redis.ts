@@ -48,6 +48,12 @@ export interface RedisRunStoreOptions {
    * script call (default 4 ms; 0: each event on its own). Each append still resolves only once Redis has it.
    */
   writeBehindMs?: number;
+  /**
+   * How long a run's later token events (after its first) may wait for others (default 16 ms, a frame at 60 Hz: a
+   * reader sees the stream in steps no longer than one frame; 0 or below `writeBehindMs`: `writeBehindMs`). The first
+   * token waits `writeBehindMs` only, so the time to first token is unchanged.
+   */
+  tokenWindowMs?: number;
   /** A batch this large (UTF-16 units of event JSON and text) goes at once (default 64 KiB). */
   writeBehindBytes?: number;
   /**
@@ -127,6 +133,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
   const windowMs = options.writeBehindMs ?? 4;
   const writes = createWriteBehind({
     windowMs,
+    laterMs: Math.max(windowMs, options.tokenWindowMs ?? 16),
     maxBytes: options.writeBehindBytes ?? 64 * 1024,
     async send(batch: QueuedAppend[]) {
       const args: Array<string | number> = [keys.prefix, ...expiry];
@@ -251,9 +258,11 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       const status = statusAfter('pending', event);
       const json = JSON.stringify(event);
       mirrors.sending(event.id, event.seq);
-      // Tokens wait a few ms for company; `start` and the terminal event go at once (with whatever waits before them).
+      // Tokens wait a few ms for company (a run's first token the shortest time); `start` and the terminal event go
+      // at once, with whatever waits before them.
       const queued = { id: event.id, seq: event.seq, json, text, terminal, status };
-      const result = await call(() => writes.add(queued, event.type === 'token' ? 'window' : 'now'), event.id);
+      const when = event.type !== 'token' ? 'now' : (mirrors.get(event.id)?.text ?? '') === '' ? 'window' : 'later';
+      const result = await call(() => writes.add(queued, when), event.id);
       if (result === 'missing') {
         // Redis lost the run under its writer (restarted empty): rebuild it to end it clearly once Redis answers.
         if (mirrors.has(event.id)) {
