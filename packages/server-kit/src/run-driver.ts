@@ -88,7 +88,12 @@ export async function driveRun(
   // QUIET_RUN_MAX_TEXT) into one event. The end of the model's stream, a failure or a cancel cuts it short. A polling
   // run writes its first token at once (a poller shows it); a sync run's client reads nothing before the end, so its
   // first token gathers too (one round trip fewer per chat), and its time to first token is when the model sent it.
-  const quietMs = info.mode === 'sync' || info.mode === 'polling' ? (store.quietRunWindowMs ?? 0) : 0;
+  const quietMs =
+    info.mode === 'sync'
+      ? (store.syncRunWindowMs ?? store.quietRunWindowMs ?? 0)
+      : info.mode === 'polling'
+        ? (store.quietRunWindowMs ?? 0)
+        : 0;
   const gatherFirst = quietMs > 0 && info.mode === 'sync';
   let firstWritten = false;
   let finishing = false;
@@ -117,8 +122,16 @@ export async function driveRun(
         pending = '';
         // `write` inlined: one async call fewer per token (and an in-process store answers every append with the same
         // resolved promise, so a token costs this function's promise alone).
+        const appended = store.append(event);
+        if (ending) {
+          // The model has ended: its `done` goes right behind these last tokens, in the same batch.
+          ended = emit(ending);
+          // Awaited by the loop once the writer is done; a failure is seen there, not as an unhandled rejection.
+          ended.catch(() => {});
+          ending = undefined;
+        }
         try {
-          await store.append(event);
+          await appended;
         } catch (error) {
           storeError(error);
         }
@@ -135,6 +148,11 @@ export async function driveRun(
   const settle = async () => {
     while (writer) await writer;
   };
+  // On a store that batches appends, the model's `done` is queued right behind the last token event instead of after
+  // its round trip: one batch for both (the store keeps a run's events in order, and refuses the rest of a run's batch
+  // after an event it refused). `ending` hands it to the writer, which queues it (`ended`) after its last tokens.
+  let ending: RunEventBody | undefined;
+  let ended: Promise<void> | undefined;
   const stopListening = store.onCancel(id, () => controller.abort(new ChatError('cancelled', 'the run was cancelled')));
   // A cancelled or failed run writes what gathered before its error, without waiting out the window.
   if (quietMs > 0) controller.signal.addEventListener('abort', () => stopGathering(true), { once: true });
@@ -178,10 +196,23 @@ export async function driveRun(
         writer ??= writeTokens();
         if (pending.length >= QUIET_RUN_MAX_TEXT) stopGathering(false);
       } else {
+        const body: RunEventBody = { type: 'done', finish_reason: chunk.finish_reason, usage: chunk.usage };
+        if (store.batchesAppends && writer && !controller.signal.aborted) {
+          // Nothing left to queue (the writer waits for its last event's answer): queue `done` behind it now;
+          // otherwise the writer queues it behind the tokens it still holds.
+          if (pending === '') {
+            ended = emit(body);
+            ended.catch(() => {});
+          } else ending = body;
+        }
         stopGathering(true);
         await settle();
-        if (controller.signal.aborted) break;
-        await emit({ type: 'done', finish_reason: chunk.finish_reason, usage: chunk.usage });
+        if (ended) await ended;
+        else {
+          ending = undefined;
+          if (controller.signal.aborted) break;
+          await emit(body);
+        }
         finished = true;
         break;
       }

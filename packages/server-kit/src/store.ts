@@ -82,6 +82,11 @@ export interface RunStore {
    */
   readonly quietRunWindowMs?: number;
   /**
+   * The same for a `sync` run (its client reads nothing before the end, so its first token gathers too; another
+   * client resuming it sees its tokens in steps this long). Optional: `quietRunWindowMs` when absent.
+   */
+  readonly syncRunWindowMs?: number;
+  /**
    * Registers a new run. With `idempotency`, atomically claims the key for it, unless an earlier run already holds the
    * key: then nothing is created and that run is returned. Keys expire with their run. Throws
    * `ChatError('overloaded')` when the store is full. `options` may have the `start` event appended and the run claimed

@@ -49,7 +49,12 @@ beforeAll(async () => {
   redis = await startRedisServer();
   // A window far longer than the tests' timeout: a run that waited it out would fail its test, so every write after
   // the first token that the tests see was cut short by the end of the run or by its cancel.
-  const store = createRedisRunStore({ url: redis.url, prefix: 'quiet:', quietRunWindowMs: 120_000 });
+  const store = createRedisRunStore({
+    url: redis.url,
+    prefix: 'quiet:',
+    quietRunWindowMs: 120_000,
+    syncRunWindowMs: 120_000,
+  });
   server = await startKit({ provider: pacedProvider(), store });
 });
 afterAll(async () => {

@@ -61,23 +61,48 @@ function burstProvider(stored: (text: string) => Promise<void>): Provider {
   };
 }
 
+// A model that sends its whole answer and its end in one turn, without waiting for anything.
+function allAtOnceProvider(): Provider {
+  return {
+    name: 'at-once',
+    defaultModel: 'at-once',
+    listModels: () => Promise.resolve([{ id: 'at-once', provider: 'simulated' }]),
+    async *stream() {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const text of BURSTS.flat()) yield { type: 'token', text };
+      yield {
+        type: 'done',
+        finish_reason: 'stop',
+        usage: { prompt_tokens: 1, completion_tokens: 13, total_tokens: 14 },
+      };
+    },
+  };
+}
+
 const tokenTexts = (events: RunEvent[]) => events.flatMap((event) => (event.type === 'token' ? [event.text] : []));
 
 let redis: TestRedis;
 let admin: Redis;
 let onRedis: TestServer;
+let atOnce: TestServer;
 let inMemory: TestServer;
 
 beforeAll(async () => {
   redis = await startRedisServer();
   admin = new Redis(redis.url);
   // A lease far longer than the tests: no renewal (heartbeat and reap scripts) lands among the commands counted below.
-  const raw = createRedisRunStore({ url: redis.url, prefix: 'bursts:', leaseMs: 600_000 });
+  const raw = createRedisRunStore({ url: redis.url, prefix: 'bursts:', leaseMs: 600_000, syncRunWindowMs: 100 });
   const redisStore = watched(raw);
   onRedis = await startKit({
     provider: burstProvider(redisStore.stored),
     store: redisStore.store,
     runLimits: { counter: createRedisRunCounter(raw) },
+  });
+  const quick = createRedisRunStore({ url: redis.url, prefix: 'at-once:', leaseMs: 600_000 });
+  atOnce = await startKit({
+    provider: allAtOnceProvider(),
+    store: quick,
+    runLimits: { counter: createRedisRunCounter(quick) },
   });
   const memoryStore = watched(createMemoryRunStore());
   inMemory = await startKit({ provider: burstProvider(memoryStore.stored), store: memoryStore.store });
@@ -85,6 +110,7 @@ beforeAll(async () => {
 afterAll(async () => {
   admin?.disconnect();
   await onRedis?.close();
+  await atOnce?.close();
   await inMemory?.close();
   await redis?.stop();
 });
@@ -125,5 +151,20 @@ describe.each(['sync', 'polling', 'sse', 'ws'] as const)('Redis round trips of a
     // What `read` and `get` send (the scripts' own HEXISTS, HMGET and GET count in these statistics too).
     expect(stats).not.toMatch(/cmdstat_(xrange|xread|hgetall):/);
     expect(stats).toMatch(new RegExp(`cmdstat_evalsha:calls=${SCRIPT_CALLS[mode]},`));
+  });
+});
+
+// The model's `done` right behind its last tokens: it goes to Redis in the same script call as them (admit, create,
+// then one call for the tokens and the end), not in a round trip of its own after theirs.
+describe.each(['sync', 'polling', 'sse', 'ws'] as const)('the end of a chat on Redis, in mode %s', (mode) => {
+  it('writes the last tokens and the done event in one script call', async () => {
+    expect((await rawChat(mode, atOnce, { message: 'hi' })).ok).toBe(true);
+    await admin.config('RESETSTAT');
+    const outcome = await rawChat(mode, atOnce, { message: 'hi' });
+    if (!outcome.ok) throw new Error(JSON.stringify(outcome));
+    expect(textOf(outcome.events)).toBe(BURSTS.flat().join(''));
+    expect(outcome.events.at(-1)).toMatchObject({ type: 'done', finish_reason: 'stop' });
+    expect(outcome.events.map((event) => event.seq)).toEqual(outcome.events.map((_, index) => index));
+    expect(await admin.info('commandstats')).toMatch(/cmdstat_evalsha:calls=3,/);
   });
 });

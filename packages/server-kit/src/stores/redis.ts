@@ -62,6 +62,11 @@ export interface RedisRunStoreOptions {
    * the run, a failure or a cancel writes them at once. See {@link RunStore.quietRunWindowMs}.
    */
   quietRunWindowMs?: number;
+  /**
+   * The same for a `sync` run, from its first token on (default 1 s): its client reads nothing before the end, and a
+   * client resuming it in another mode sees its tokens in steps this long. See {@link RunStore.syncRunWindowMs}.
+   */
+  syncRunWindowMs?: number;
 }
 
 /** A {@link RunStore} in Redis, plus what the other Redis helpers of this instance share with it. */
@@ -211,6 +216,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     instanceId,
     batchesAppends: windowMs > 0,
     quietRunWindowMs: options.quietRunWindowMs ?? 100,
+    syncRunWindowMs: options.syncRunWindowMs ?? 1000,
 
     async create(info: RunInfo, idempotency?: IdempotencyClaim, options: CreateOptions = {}): Promise<CreateResult> {
       const { id } = info;
