@@ -122,7 +122,14 @@ export async function driveRun(
         pending = '';
         // `write` inlined: one async call fewer per token (and an in-process store answers every append with the same
         // resolved promise, so a token costs this function's promise alone).
-        const appended = store.append(event);
+        let appended: Promise<void>;
+        try {
+          appended = store.append(event);
+        } catch (error) {
+          appended = Promise.reject(error as Error);
+          // Nothing may follow a token the store refused: the loop below ends the run with an error instead.
+          ending = undefined;
+        }
         if (ending) {
           // The model has ended: its `done` goes right behind these last tokens, in the same batch.
           ended = emit(ending);

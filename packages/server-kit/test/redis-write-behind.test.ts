@@ -69,6 +69,15 @@ describe('redis run store write-behind', () => {
     expect(seqs(await reader.read('l2', -1))).toEqual([0, 1, 2, 3]);
   });
 
+  it('sends every event at once with no window at all, later tokens too', async () => {
+    fresh();
+    const writer = open({ writeBehindMs: 0, tokenWindowMs: FOREVER });
+    await begin(writer, 'z1');
+    // Each append resolves on its own (one that waited out tokenWindowMs would time the test out).
+    for (let seq = 1; seq <= 3; seq++) await writer.append(token('z1', seq, String(seq)));
+    expect((await open().get('z1'))?.partial).toBe('123');
+  });
+
   it('sends what waits at once with a terminal event, and resumes from the middle of a batch', async () => {
     fresh();
     const writer = open({ writeBehindMs: FOREVER });

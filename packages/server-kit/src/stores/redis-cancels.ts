@@ -57,17 +57,28 @@ export function createRedisCancels(connection: Redis, channel: string, unheard?:
     for (const listener of [...set]) listener();
   };
   connection.on('message', (_channel: string, id: string) => dispatch(id));
-  // ioredis resubscribes after a reconnection, but only to a subscription that once succeeded.
+  // ioredis resubscribes after a reconnection, but only to a subscription that once succeeded. A first SUBSCRIBE in
+  // flight when the connection drops may never be answered (this connection resends nothing): it is given up then,
+  // and the next call asks again.
   const ready = () =>
-    (subscribed ??= connection.subscribe(channel).then(
-      () => {
-        listening = everListened = true;
-      },
-      (error: unknown) => {
-        subscribed = undefined;
-        throw error;
-      },
-    ));
+    (subscribed ??= new Promise<void>((resolve, reject) => {
+      const dropped = () => reject(new Error('the cancel subscription connection closed'));
+      connection.once('close', dropped);
+      connection.subscribe(channel).then(
+        () => {
+          connection.off('close', dropped);
+          listening = everListened = true;
+          resolve();
+        },
+        (error: unknown) => {
+          connection.off('close', dropped);
+          reject(error as Error);
+        },
+      );
+    }).catch((error: unknown) => {
+      subscribed = undefined;
+      throw error;
+    }));
   ready().catch(() => {});
 
   return {

@@ -138,7 +138,8 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
   const windowMs = options.writeBehindMs ?? 4;
   const writes = createWriteBehind({
     windowMs,
-    laterMs: Math.max(windowMs, options.tokenWindowMs ?? 16),
+    // No window at all (0) sends every event at once, later tokens too.
+    laterMs: windowMs > 0 ? Math.max(windowMs, options.tokenWindowMs ?? 16) : 0,
     maxBytes: options.writeBehindBytes ?? 64 * 1024,
     async send(batch: QueuedAppend[]) {
       const args: Array<string | number> = [keys.prefix, ...expiry];
@@ -182,7 +183,10 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
   async function finishLostRuns(): Promise<void> {
     for (const id of [...lost]) {
       const mirror = mirrors.get(id);
-      if (!mirror) continue;
+      if (!mirror) {
+        lost.delete(id);
+        continue;
+      }
       await run('recover', keys.prefix, id, mirror.info, mirror.lastSeq, mirror.text, interruptedJson, ...expiry);
       lost.delete(id);
       mirrors.forget(id);
@@ -191,7 +195,9 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     // gap: once per renewal it was a command per running run every second.
     const checked = cancels.mayHaveMissed();
     if (!checked) return;
-    const ids = cancels.listened().filter((id) => mirrors.has(id));
+    // Every run listened to here, mirrored or not yet (a claim still on its way has a listener and no mirror yet;
+    // this read goes behind its claim on the same connection).
+    const ids = cancels.listened();
     const flags = await Promise.all(ids.map((id) => client.hget(keys.meta(id), 'cancel')));
     checked();
     ids.forEach((id, index) => flags[index] === '1' && cancels.dispatch(id));
@@ -278,8 +284,13 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
         throw new ChatError('not_found', 'unknown run');
       }
       if (result === 'ended' || result === 'order') {
-        // Written elsewhere (interrupted by an instance that took this one for dead): no longer this one's to mirror.
-        mirrors.forget(event.id);
+        // A seq ahead of Redis after a write of this run failed on its way (Redis never had it): still this
+        // instance's run, which `finishLostRuns` ends with `interrupted` from its mirror once Redis answers.
+        // Otherwise written elsewhere (interrupted by an instance that took this one for dead): no longer ours.
+        if (!(result === 'order' && lost.has(event.id))) {
+          mirrors.forget(event.id);
+          lost.delete(event.id);
+        }
         throw new ChatError(
           'internal',
           result === 'ended' ? 'the run has already ended' : `out-of-order seq ${event.seq}`,
