@@ -62,11 +62,16 @@ describe('redis run store write-behind', () => {
     await writer.append(token('l2', 1, 'x'));
     await Promise.all(later);
     expect(await reader.get('l1')).toMatchObject({ last_seq: 3, partial: 'abc' });
-    // And a terminal event sends what waits at once, as before.
-    const last = writer.append(token('l2', 2, 'y'));
-    await writer.append(done('l2', 3));
-    await last;
+    // The model's done waits behind its run's last tokens like another later token...
+    const last = [writer.append(token('l2', 2, 'y')), writer.append(done('l2', 3))];
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await reader.get('l2'))?.last_seq).toBe(1);
+    // ...and an error (a cancel, a failure) sends what waits at once, the done with it.
+    await writer.append(cancelled('l1', 4));
+    await Promise.all(last);
     expect(seqs(await reader.read('l2', -1))).toEqual([0, 1, 2, 3]);
+    expect(await reader.get('l2')).toMatchObject({ status: 'completed', partial: 'xy', terminal: { type: 'done' } });
+    expect(await reader.get('l1')).toMatchObject({ status: 'cancelled', terminal: { seq: 4 } });
   });
 
   it('sends every event at once with no window at all, later tokens too', async () => {
@@ -78,7 +83,7 @@ describe('redis run store write-behind', () => {
     expect((await open().get('z1'))?.partial).toBe('123');
   });
 
-  it('sends what waits at once with a terminal event, and resumes from the middle of a batch', async () => {
+  it('sends what waits at once with an error, and resumes from the middle of a batch', async () => {
     fresh();
     const writer = open({ writeBehindMs: FOREVER });
     const reader = open();
@@ -87,13 +92,13 @@ describe('redis run store write-behind', () => {
     // Nothing sent yet: another instance following the run sees no token.
     expect((await reader.get('f1'))?.last_seq).toBe(0);
     const following = reader.waitForEvents('f1', 3, { timeoutMs: FOREVER });
-    await writer.append(done('f1', 7));
+    await writer.append(cancelled('f1', 7));
     await Promise.all(appends);
     await following;
     // A client that had seqs up to 3 of the batch resumes with 4 on, on either instance.
     expect(seqs(await reader.read('f1', 3))).toEqual([4, 5, 6, 7]);
     expect(seqs(await writer.read('f1', 3))).toEqual([4, 5, 6, 7]);
-    expect(await reader.get('f1')).toMatchObject({ partial: '123456', terminal: { type: 'done', seq: 7 } });
+    expect(await reader.get('f1')).toMatchObject({ partial: '123456', terminal: { type: 'error', seq: 7 } });
   });
 
   it('refuses a batch written after the lease was lost, leaving the run its one interrupted ending', async () => {
@@ -126,8 +131,8 @@ describe('redis run store write-behind', () => {
     await fixture.admin.config('RESETSTAT');
     const counted = writer.countFollowers('n1', 1);
     const appended = writer.append(token('n1', 1, 'hi'));
-    // Nothing sent yet: the terminal event sends the batch, the count with it.
-    await writer.append(done('n1', 2));
+    // Nothing sent yet: an error sends the batch, the count with it.
+    await writer.append(cancelled('n1', 2));
     expect(await counted).toBe(1);
     await appended;
     // EVALSHA, or EVAL the first time a script runs on this Redis.

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { Redis } from 'ioredis';
 
 /**
@@ -20,7 +21,32 @@ export function createRedisConnection(url: string): Redis {
   const client = new Redis(url, { ...FAIL_FAST, enableAutoPipelining: false });
   // Failures surface on the commands that hit them (and in /readyz); without a listener ioredis prints each one.
   client.on('error', () => {});
+  writeOncePerTick(client);
   return client;
+}
+
+/**
+ * Makes `client` write the commands it is given in one turn of the event loop as one write: the socket is corked at
+ * the turn's first command and uncorked once the turn's callbacks and promise reactions have run (`process.nextTick`).
+ * Redis then reads them at once and answers them in one write, so commands sent together (a run's admission count
+ * and its rate limit, a batch of appends and a read) cost one wake-up of each side instead of one per command, without
+ * the `Pipeline` ioredis's auto-pipelining builds for every command.
+ */
+export function writeOncePerTick(client: Redis): void {
+  const send = client.sendCommand.bind(client);
+  let corked: Socket | undefined;
+  client.sendCommand = ((command, stream) => {
+    const socket = client.stream as Socket | undefined;
+    if (corked === undefined && stream === undefined && client.status === 'ready' && socket?.writable) {
+      corked = socket;
+      socket.cork();
+      process.nextTick(() => {
+        corked = undefined;
+        socket.uncork();
+      });
+    }
+    return send(command, stream);
+  }) as Redis['sendCommand'];
 }
 
 /** Another connection to the same Redis, for a blocking read or a subscription; never resends a command on reconnect. */

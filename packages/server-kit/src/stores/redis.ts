@@ -49,9 +49,10 @@ export interface RedisRunStoreOptions {
    */
   writeBehindMs?: number;
   /**
-   * How long a run's later token events (after its first) may wait for others (default 16 ms, a frame at 60 Hz: a
-   * reader sees the stream in steps no longer than one frame; 0 or below `writeBehindMs`: `writeBehindMs`). The first
-   * token waits `writeBehindMs` only, so the time to first token is unchanged.
+   * How long a run's later token events (after its first) and its `done` may wait for others (default 16 ms, a frame
+   * at 60 Hz: a reader sees the stream, and its end, in steps no longer than one frame; 0 or below `writeBehindMs`:
+   * `writeBehindMs`). The first token waits `writeBehindMs` only, so the time to first token is unchanged; `start` and
+   * an `error` event (a cancel, a failure) go at once.
    */
   tokenWindowMs?: number;
   /** A batch this large (UTF-16 units of event JSON and text) goes at once (default 64 KiB). */
@@ -270,10 +271,16 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       const status = statusAfter('pending', event);
       const json = JSON.stringify(event);
       mirrors.sending(event.id, event.seq);
-      // Tokens wait a few ms for company (a run's first token the shortest time); `start` and the terminal event go
-      // at once, with whatever waits before them.
+      // Tokens wait a few ms for company (a run's first token the shortest time). The model's `done` waits like a
+      // later token, behind the run's last tokens: a run's end then rides the batch of every other run's tokens
+      // instead of sending one of its own. `start` and an error (a cancel, a failure) go at once, with whatever waits.
       const queued = { id: event.id, seq: event.seq, json, text, terminal, status };
-      const when = event.type !== 'token' ? 'now' : (mirrors.get(event.id)?.text ?? '') === '' ? 'window' : 'later';
+      const when =
+        event.type === 'start' || event.type === 'error'
+          ? 'now'
+          : event.type === 'done' || (mirrors.get(event.id)?.text ?? '') !== ''
+            ? 'later'
+            : 'window';
       const result = await call(() => writes.add(queued, when), event.id);
       if (result === 'missing') {
         // Redis lost the run under its writer (restarted empty): rebuild it to end it clearly once Redis answers.
