@@ -33,14 +33,15 @@ describe('redis run store write-behind', () => {
       appends.push(writer.append(token('o1', seq, `a${seq} `)));
       appends.push(writer.append(token('o2', seq, `b${seq} `)));
     }
-    appends.push(writer.append(done('o1', 16)), writer.append(done('o2', 16)));
+    // A done waits like a later token (here for ever); the error ending the other run sends it along.
+    appends.push(writer.append(done('o1', 16)), writer.append(cancelled('o2', 16)));
     await Promise.all(appends);
-    for (const [id, letter] of [
-      ['o1', 'a'],
-      ['o2', 'b'],
+    for (const [id, letter, status] of [
+      ['o1', 'a', 'completed'],
+      ['o2', 'b', 'cancelled'],
     ] as const) {
       const text = Array.from({ length: 15 }, (_, index) => `${letter}${index + 1} `).join('');
-      expect(await reader.get(id)).toMatchObject({ status: 'completed', partial: text, last_seq: 16 });
+      expect(await reader.get(id)).toMatchObject({ status, partial: text, last_seq: 16 });
       expect(seqs(await reader.read(id, -1))).toEqual(Array.from({ length: 17 }, (_, seq) => seq));
     }
   });
@@ -72,6 +73,25 @@ describe('redis run store write-behind', () => {
     expect(seqs(await reader.read('l2', -1))).toEqual([0, 1, 2, 3]);
     expect(await reader.get('l2')).toMatchObject({ status: 'completed', partial: 'xy', terminal: { type: 'done' } });
     expect(await reader.get('l1')).toMatchObject({ status: 'cancelled', terminal: { seq: 4 } });
+  });
+
+  it('sends a lone done within tokenWindowMs, and everything at once once the store is closing', async () => {
+    fresh();
+    const writer = open({ writeBehindMs: 5, tokenWindowMs: 50 });
+    const reader = open();
+    await begin(writer, 'e1');
+    await begin(writer, 'e2');
+    // Nothing else waits: the done goes when its own window is out, not after the 1 s a follower count may wait.
+    const sent = performance.now();
+    await writer.append(done('e1', 1));
+    expect(performance.now() - sent).toBeLessThan(500);
+    expect((await reader.get('e1'))?.terminal).toMatchObject({ type: 'done', seq: 1 });
+    // A run's end appended while the store closes goes at once, ahead of the connection's QUIT, not rejected by it.
+    const closing = writer.close();
+    fixture.stores.splice(fixture.stores.indexOf(writer), 1);
+    await writer.append(done('e2', 1));
+    await closing;
+    expect(await reader.get('e2')).toMatchObject({ status: 'completed', terminal: { type: 'done', seq: 1 } });
   });
 
   it('sends every event at once with no window at all, later tokens too', async () => {

@@ -26,8 +26,10 @@ export function createRedisConnection(url: string): Redis {
 }
 
 /**
- * Makes `client` write the commands it is given in one turn of the event loop as one write: the socket is corked at
- * the turn's first command and uncorked once the turn's callbacks and promise reactions have run (`process.nextTick`).
+ * Makes `client` write the commands it is given together as one write: the socket is corked at the first command and
+ * uncorked in `process.nextTick`, so the commands sent in the same synchronous run, or in the same round of promise
+ * reactions, go out together (from a timer or I/O callback, the reactions it triggers run after the uncork and take a
+ * write of their own). A command sent in a pipeline or `MULTI` joins a cork already open but opens none.
  * Redis then reads them at once and answers them in one write, so commands sent together (a run's admission count
  * and its rate limit, a batch of appends and a read) cost one wake-up of each side instead of one per command, without
  * the `Pipeline` ioredis's auto-pipelining builds for every command.

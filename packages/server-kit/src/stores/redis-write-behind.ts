@@ -33,7 +33,7 @@ export interface WriteBehindOptions {
 export interface WriteBehind {
   /**
    * Queues `entry` behind the events already waiting and resolves with its script result once the batch that holds
-   * it is acknowledged (rejects when that batch failed). `'now'` sends the batch now (start and terminal events),
+   * it is acknowledged (rejects when that batch failed). `'now'` sends the batch now (start and error events),
    * `'window'` within `windowMs`, `'later'` within `laterMs`, `'lazy'` within `lazyMs`: whichever entry is due first
    * sends the batch, and every entry waiting goes with it.
    */

@@ -152,6 +152,8 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     },
   });
   const lost = new Set<string>();
+  // Set by close(): appends from then on are sent at once.
+  let closing = false;
   const tail = createRedisTail({
     connect: () => duplicateConnection(client),
     writer: client,
@@ -276,7 +278,7 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
       // instead of sending one of its own. `start` and an error (a cancel, a failure) go at once, with whatever waits.
       const queued = { id: event.id, seq: event.seq, json, text, terminal, status };
       const when =
-        event.type === 'start' || event.type === 'error'
+        closing || event.type === 'start' || event.type === 'error'
           ? 'now'
           : event.type === 'done' || (mirrors.get(event.id)?.text ?? '') !== ''
             ? 'later'
@@ -403,6 +405,8 @@ export function createRedisRunStore(options: RedisRunStoreOptions): RedisRunStor
     },
 
     async close() {
+      // What is appended from now on goes at once: a run's end must not wait out a window behind the QUIT.
+      closing = true;
       await writes.flush();
       await lease.close();
       await tail.close();
