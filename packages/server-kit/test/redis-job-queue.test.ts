@@ -120,6 +120,33 @@ describe('the Redis job queue (a stream in one consumer group)', () => {
     survivor.release('orphan');
   });
 
+  it('removes the consumers of processes that are gone from the group, not one that still holds a job', async () => {
+    const [a] = instances(1, { concurrency: 1, reclaimAfterMs: 100 });
+    const stream = `${a!.prefix}jobs`;
+    const consumers = async () =>
+      ((await admin.xinfo('CONSUMERS', stream, 'workers')) as Array<Array<string | number>>)
+        .map((fields) => String(fields[fields.indexOf('name') + 1]))
+        .sort();
+    // The worker's one slot is busy, so it reclaims nobody's job while the test runs.
+    const worker = holdingHandler();
+    await a!.queue.enqueue(job('mine'));
+    a!.queue.process(worker.handle);
+    await worker.until(1);
+    try {
+      // One process took a job and went silent (its job pends); another joined the group, read nothing and is gone.
+      await a!.queue.enqueue(job('held'));
+      expect(await admin.xreadgroup('GROUP', 'workers', 'holder', 'COUNT', 1, 'STREAMS', stream, '>')).toHaveLength(1);
+      await admin.xgroup('CREATECONSUMER', stream, 'workers', 'gone');
+      expect(await consumers()).toEqual([a!.store.instanceId, 'gone', 'holder'].sort());
+      // Silent for ten reclaim delays (1 s here) with nothing pending: removed at a renewal; the holder stays.
+      const deadline = Date.now() + 10_000;
+      while ((await consumers()).includes('gone') && Date.now() < deadline) await pause(100);
+      expect(await consumers()).toEqual([a!.store.instanceId, 'holder'].sort());
+    } finally {
+      worker.release('mine');
+    }
+  });
+
   it('leaves what it has not taken to the others when it closes, and waits for its running jobs', async () => {
     const [a, b] = instances(2, { concurrency: 1 });
     const handlers = [holdingHandler(), holdingHandler()];
